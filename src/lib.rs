@@ -1,0 +1,1 @@
+//! drctl: disaster-recovery orchestration.
