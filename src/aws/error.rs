@@ -102,10 +102,10 @@ const TRANSIENT_CODES: &[&str] = &[
 
 /// Classify an AWS error code (and HTTP status) by meaning.
 pub fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorClass {
-    if let Some(code) = code {
-        if THROTTLING_CODES.contains(&code) || TRANSIENT_CODES.contains(&code) {
-            return ErrorClass::Retryable;
-        }
+    if let Some(code) = code
+        && (THROTTLING_CODES.contains(&code) || TRANSIENT_CODES.contains(&code))
+    {
+        return ErrorClass::Retryable;
     }
     match status {
         Some(429) => ErrorClass::Retryable,
@@ -217,7 +217,10 @@ mod tests {
             classify_code(Some("ThrottlingException"), Some(400)),
             ErrorClass::Retryable
         );
-        assert_eq!(classify_code(Some("Throttling"), Some(400)), ErrorClass::Retryable);
+        assert_eq!(
+            classify_code(Some("Throttling"), Some(400)),
+            ErrorClass::Retryable
+        );
         assert_eq!(classify_code(None, Some(503)), ErrorClass::Retryable);
         assert_eq!(classify_code(None, Some(500)), ErrorClass::Retryable);
         assert_eq!(

@@ -72,11 +72,11 @@ impl Intercept for CallRecorder {
         if let Some(meta) = cfg.load::<Metadata>() {
             let line = format!("{}:{}\n", self.iam_prefix, meta.name());
             tracing::debug!(call = %line.trim_end(), "aws call");
-            if let Ok(mut guard) = self.sink.lock() {
-                if let Some(file) = guard.as_mut() {
-                    // A failed audit line must not fail the recovery.
-                    let _ = file.write_all(line.as_bytes());
-                }
+            if let Ok(mut guard) = self.sink.lock()
+                && let Some(file) = guard.as_mut()
+            {
+                // A failed audit line must not fail the recovery.
+                let _ = file.write_all(line.as_bytes());
             }
         }
         Ok(())
@@ -92,13 +92,16 @@ impl Intercept for CallRecorder {
     }
 }
 
+/// Built clients by (IAM prefix, region).
+type ClientCache = HashMap<(&'static str, String), Box<dyn std::any::Any + Send + Sync>>;
+
 /// Per-region SDK clients, built lazily from one configuration and cached.
 #[derive(Clone)]
 pub struct AwsClients {
     base: SdkConfig,
     sink: Arc<Mutex<Option<std::fs::File>>>,
     record: bool,
-    cache: Arc<Mutex<HashMap<(&'static str, String), Box<dyn std::any::Any + Send + Sync>>>>,
+    cache: Arc<Mutex<ClientCache>>,
 }
 
 impl std::fmt::Debug for AwsClients {
@@ -115,13 +118,19 @@ macro_rules! client_fn {
         pub fn $fn_name(&self, region: &str) -> $krate::Client {
             let key = ($prefix, region.to_string());
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(client) = cache.get(&key).and_then(|c| c.downcast_ref::<$krate::Client>()) {
+            if let Some(client) = cache
+                .get(&key)
+                .and_then(|c| c.downcast_ref::<$krate::Client>())
+            {
                 return client.clone();
             }
             let mut builder =
                 $krate::config::Builder::from(&self.base).region(Region::new(region.to_string()));
             if self.record {
-                builder = builder.interceptor(CallRecorder { iam_prefix: $prefix, sink: self.sink.clone() });
+                builder = builder.interceptor(CallRecorder {
+                    iam_prefix: $prefix,
+                    sink: self.sink.clone(),
+                });
             }
             let client = $krate::Client::from_conf(builder.build());
             cache.insert(key, Box::new(client.clone()));
@@ -147,7 +156,9 @@ impl AwsClients {
                         settings.attempt_timeout.unwrap_or(Duration::from_secs(20)),
                     )
                     .operation_timeout(
-                        settings.operation_timeout.unwrap_or(Duration::from_secs(60)),
+                        settings
+                            .operation_timeout
+                            .unwrap_or(Duration::from_secs(60)),
                     )
                     .build(),
             );

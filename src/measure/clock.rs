@@ -33,8 +33,7 @@ impl Clock {
     /// Now, in UTC.
     pub fn now(&self) -> DateTime<Utc> {
         let elapsed = Instant::now().saturating_duration_since(self.anchor_mono);
-        self.anchor_wall
-            + chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::zero())
+        self.anchor_wall + chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::zero())
     }
 }
 

@@ -5,4 +5,6 @@ mod clock;
 mod rpo;
 
 pub use clock::Clock;
-pub use rpo::{Evidence, EvidenceKind, Measurement, RpoFigure, RpoItem, RtoFigure, StepTiming, measure};
+pub use rpo::{
+    Evidence, EvidenceKind, Measurement, RpoFigure, RpoItem, RtoFigure, StepTiming, measure,
+};

@@ -130,7 +130,8 @@ fn measure_rto(
         note: None,
     };
     if verification.is_empty() {
-        figure.note = Some("the runbook has no verification step, so recovery cannot be declared".into());
+        figure.note =
+            Some("the runbook has no verification step, so recovery cannot be declared".into());
         return figure;
     }
     if let Some(failed) = verification.iter().find(|s| !s.succeeded) {
@@ -140,7 +141,11 @@ fn measure_rto(
         ));
         return figure;
     }
-    let Some(last) = verification.iter().filter(|s| s.finished_at.is_some()).max_by_key(|s| s.finished_at) else {
+    let Some(last) = verification
+        .iter()
+        .filter(|s| s.finished_at.is_some())
+        .max_by_key(|s| s.finished_at)
+    else {
         figure.note = Some("no verification step has finished".into());
         return figure;
     };
@@ -174,7 +179,12 @@ fn measure_rto(
     figure.dominant_step = path
         .iter()
         .filter_map(|id| by_id.get(id.as_str()))
-        .filter_map(|s| Some((s.id.clone(), (s.finished_at? - s.started_at?).num_milliseconds())))
+        .filter_map(|s| {
+            Some((
+                s.id.clone(),
+                (s.finished_at? - s.started_at?).num_milliseconds(),
+            ))
+        })
         .max_by_key(|(_, ms)| *ms)
         .map(|(id, _)| id);
     figure.critical_path = path;
@@ -190,13 +200,14 @@ fn measure_rpo(
     let items: Vec<RpoItem> = evidence
         .iter()
         .map(|e| RpoItem {
-            seconds: e.consistent_at.map(|at| seconds(t0 - at).max(0.0)).unwrap_or(0.0),
+            seconds: e
+                .consistent_at
+                .map(|at| seconds(t0 - at).max(0.0))
+                .unwrap_or(0.0),
             evidence: e.clone(),
         })
         .collect();
-    let worst = items
-        .iter()
-        .max_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    let worst = items.iter().max_by(|a, b| a.seconds.total_cmp(&b.seconds));
     let achieved = worst.map(|w| w.seconds);
     RpoFigure {
         achieved_seconds: achieved,
@@ -233,12 +244,42 @@ mod tests {
     fn rto_is_last_verification_success_minus_t0_and_names_the_dominant_step() {
         let t0 = at("2026-01-01T00:00:00Z");
         let steps = vec![
-            step("restore", &[], false, "2026-01-01T00:00:01Z", "2026-01-01T00:12:00Z"),
-            step("images", &[], false, "2026-01-01T00:00:01Z", "2026-01-01T00:01:00Z"),
-            step("scale", &["restore", "images"], false, "2026-01-01T00:12:00Z", "2026-01-01T00:15:00Z"),
-            step("probe", &["scale"], true, "2026-01-01T00:15:00Z", "2026-01-01T00:15:30Z"),
+            step(
+                "restore",
+                &[],
+                false,
+                "2026-01-01T00:00:01Z",
+                "2026-01-01T00:12:00Z",
+            ),
+            step(
+                "images",
+                &[],
+                false,
+                "2026-01-01T00:00:01Z",
+                "2026-01-01T00:01:00Z",
+            ),
+            step(
+                "scale",
+                &["restore", "images"],
+                false,
+                "2026-01-01T00:12:00Z",
+                "2026-01-01T00:15:00Z",
+            ),
+            step(
+                "probe",
+                &["scale"],
+                true,
+                "2026-01-01T00:15:00Z",
+                "2026-01-01T00:15:30Z",
+            ),
         ];
-        let m = measure(t0, &steps, &[], Some(std::time::Duration::from_secs(1800)), None);
+        let m = measure(
+            t0,
+            &steps,
+            &[],
+            Some(std::time::Duration::from_secs(1800)),
+            None,
+        );
         assert_eq!(m.rto.achieved_seconds, Some(930.0));
         assert_eq!(m.rto.met, Some(true));
         assert_eq!(m.rto.critical_path, vec!["restore", "scale", "probe"]);
@@ -248,7 +289,13 @@ mod tests {
     #[test]
     fn rto_has_no_figure_when_a_verification_step_failed() {
         let t0 = at("2026-01-01T00:00:00Z");
-        let mut probe = step("probe", &[], true, "2026-01-01T00:00:01Z", "2026-01-01T00:01:00Z");
+        let mut probe = step(
+            "probe",
+            &[],
+            true,
+            "2026-01-01T00:00:01Z",
+            "2026-01-01T00:01:00Z",
+        );
         probe.succeeded = false;
         let m = measure(t0, &[probe], &[], None, None);
         assert_eq!(m.rto.achieved_seconds, None);
@@ -271,7 +318,13 @@ mod tests {
             ev("secret", None),
             ev("ecr", Some("2026-01-01T00:58:00Z")),
         ];
-        let m = measure(t0, &[], &evidence, None, Some(std::time::Duration::from_secs(300)));
+        let m = measure(
+            t0,
+            &[],
+            &evidence,
+            None,
+            Some(std::time::Duration::from_secs(300)),
+        );
         assert_eq!(m.rpo.achieved_seconds, Some(47.0 * 60.0));
         assert_eq!(m.rpo.met, Some(false));
         assert_eq!(m.rpo.worst_resource.as_deref(), Some("efs"));

@@ -1,0 +1,227 @@
+//! What a running step can see and do: its resolved parameters, the AWS clients, the run's
+//! identity (for idempotency tokens and `drctl:run-id` tags), a journal handle for facts it
+//! must not lose, a progress channel, the interrupt flag, and the approval hook.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::{ActionError, BoxFuture};
+use crate::aws::AwsClients;
+use crate::measure::Clock;
+
+/// Why the run exists; actions behave differently in isolated drills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// A real recovery (`drctl failover`).
+    Failover,
+    /// A drill that must not change what production uses; everything is undone afterwards.
+    DrillIsolated,
+    /// A drill that performs the real failover (and later its failback).
+    DrillLive,
+}
+
+impl Mode {
+    pub fn is_drill(self) -> bool {
+        matches!(self, Mode::DrillIsolated | Mode::DrillLive)
+    }
+}
+
+/// Something a step reports while it works.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepEvent {
+    pub step: String,
+    pub message: String,
+}
+
+/// Appends facts a step must not lose (job ids, created resources) to the run's journal,
+/// fsynced before the call returns. Implemented by the engine.
+pub trait StepJournal: Send + Sync {
+    /// Record a note for this step. Never pass secret values.
+    fn note(&self, step: &str, note: &Value) -> std::io::Result<()>;
+}
+
+/// Asks a person: `(step, message) -> approved?`.
+pub type AskFn = Arc<dyn Fn(String, String) -> BoxFuture<'static, bool> + Send + Sync>;
+
+/// Approval decisions for `approve` steps.
+#[derive(Clone)]
+pub struct Approvals {
+    /// Step ids approved in advance (`--approve STEP`).
+    pub pre_approved: BTreeSet<String>,
+    /// Ask a person: `(step, message) -> approved?`. `None` when nobody can be asked.
+    pub ask: Option<AskFn>,
+}
+
+impl std::fmt::Debug for Approvals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Approvals")
+            .field("pre_approved", &self.pre_approved)
+            .field("interactive", &self.ask.is_some())
+            .finish()
+    }
+}
+
+/// Everything one step attempt gets.
+#[derive(Clone)]
+pub struct StepContext {
+    pub run_id: String,
+    pub step_id: String,
+    /// AWS region code of the step, if it has one.
+    pub region: Option<String>,
+    /// The runbook's regions (name -> code).
+    pub regions: BTreeMap<String, String>,
+    /// Parameters with defaults filled in and `${...}` resolved.
+    pub params: Map<String, Value>,
+    pub mode: Mode,
+    pub aws: AwsClients,
+    pub clock: Clock,
+    /// The incident clock's T0.
+    pub t0: DateTime<Utc>,
+    /// Notes this step journalled in earlier attempts or before a crash, oldest first.
+    pub prior_notes: Vec<Value>,
+    pub journal: Arc<dyn StepJournal>,
+    pub progress: Arc<dyn Fn(StepEvent) + Send + Sync>,
+    pub interrupted: tokio::sync::watch::Receiver<bool>,
+    pub approvals: Approvals,
+    /// Outputs of every finished step (for `exec` environment variables).
+    pub step_outputs: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl StepContext {
+    /// The step's region; actions that declare `RegionUse::Required` always have one.
+    pub fn region(&self) -> Result<&str, ActionError> {
+        self.region
+            .as_deref()
+            .ok_or_else(|| ActionError::fatal(&self.step_id, "the step has no region"))
+    }
+
+    fn param(&self, name: &str) -> Option<&Value> {
+        self.params.get(name).filter(|v| !v.is_null())
+    }
+
+    fn missing(&self, name: &str) -> ActionError {
+        ActionError::fatal(
+            format!("step {}", self.step_id),
+            format!("parameter `{name}` is missing or has the wrong type"),
+        )
+    }
+
+    /// A required string parameter.
+    pub fn str(&self, name: &str) -> Result<&str, ActionError> {
+        self.opt_str(name).ok_or_else(|| self.missing(name))
+    }
+
+    /// An optional string parameter.
+    pub fn opt_str(&self, name: &str) -> Option<&str> {
+        self.param(name).and_then(Value::as_str)
+    }
+
+    /// A list-of-strings parameter (empty when absent).
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.param(name)
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// An integer parameter.
+    pub fn u64(&self, name: &str) -> Result<u64, ActionError> {
+        self.param(name)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| self.missing(name))
+    }
+
+    /// A boolean parameter.
+    pub fn bool(&self, name: &str) -> Result<bool, ActionError> {
+        self.param(name)
+            .and_then(Value::as_bool)
+            .ok_or_else(|| self.missing(name))
+    }
+
+    /// A duration parameter (carried as milliseconds).
+    pub fn duration(&self, name: &str) -> Result<Duration, ActionError> {
+        self.u64(name).map(Duration::from_millis)
+    }
+
+    /// A name -> count table parameter.
+    pub fn count_map(&self, name: &str) -> Result<BTreeMap<String, u64>, ActionError> {
+        let map = self
+            .param(name)
+            .and_then(Value::as_object)
+            .ok_or_else(|| self.missing(name))?;
+        map.iter()
+            .map(|(k, v)| {
+                v.as_u64()
+                    .map(|n| (k.clone(), n))
+                    .ok_or_else(|| self.missing(name))
+            })
+            .collect()
+    }
+
+    /// A region parameter: the AWS code of a runbook region name (validation made sure it
+    /// exists; an AWS code is accepted as is).
+    pub fn region_param(&self, name: &str) -> Result<String, ActionError> {
+        let value = self.str(name)?;
+        Ok(self
+            .regions
+            .get(value)
+            .cloned()
+            .unwrap_or_else(|| value.to_string()))
+    }
+
+    /// A deterministic idempotency token for `purpose`: the same run and step always get the
+    /// same token, so a resumed step finds the job its crashed attempt started.
+    pub fn token(&self, purpose: &str) -> String {
+        let digest = Sha256::digest(format!("{}/{}/{purpose}", self.run_id, self.step_id));
+        format!("drctl-{}", &hex::encode(digest)[..40])
+    }
+
+    /// Tags to put on anything the step creates.
+    pub fn tags(&self) -> Vec<(String, String)> {
+        vec![
+            ("drctl:run-id".to_string(), self.run_id.clone()),
+            ("drctl:step".to_string(), self.step_id.clone()),
+        ]
+    }
+
+    /// Report what the step is doing or waiting for.
+    pub fn progress(&self, message: impl Into<String>) {
+        (self.progress)(StepEvent {
+            step: self.step_id.clone(),
+            message: message.into(),
+        });
+    }
+
+    /// Journal a fact (fsynced) before relying on it. A failure to journal fails the step:
+    /// acting without a journal could repeat a restore after a crash.
+    pub fn note(&self, note: Value) -> Result<(), ActionError> {
+        self.journal.note(&self.step_id, &note).map_err(|e| {
+            ActionError::fatal(
+                format!("journal of run {}", self.run_id),
+                format!("cannot write the journal: {e}"),
+            )
+        })
+    }
+
+    /// The newest journalled note with field `key`, from earlier attempts.
+    pub fn prior(&self, key: &str) -> Option<&Value> {
+        self.prior_notes.iter().rev().find_map(|n| n.get(key))
+    }
+
+    /// Whether the operator asked to stop (first Ctrl-C).
+    pub fn is_interrupted(&self) -> bool {
+        *self.interrupted.borrow()
+    }
+}

@@ -1,0 +1,319 @@
+//! EFS: `efs.replication_failover`, plus the mount-target and file-system helpers the restore
+//! action shares (create mount targets idempotently, wait until available, delete in drills).
+
+use serde_json::json;
+
+use aws_sdk_efs::types::LifeCycleState;
+
+use super::spec::{self, ActionSpec};
+use super::{Action, ActionError, BoxFuture, Mode, Poll, StepContext, StepOutcome, on, poll_until};
+use crate::aws::{aws_err, to_chrono};
+use crate::measure::{Evidence, EvidenceKind};
+
+/// Create a mount target in every subnet that lacks one; returns all mount target ids.
+pub(crate) async fn ensure_mount_targets(
+    ctx: &StepContext,
+    region: &str,
+    fs_id: &str,
+    subnets: &[String],
+    security_groups: &[String],
+) -> Result<Vec<String>, ActionError> {
+    let efs = ctx.aws.efs(region);
+    let resource = format!("file system {fs_id} ({region})");
+    let existing = efs
+        .describe_mount_targets()
+        .file_system_id(fs_id)
+        .send()
+        .await
+        .map_err(aws_err("elasticfilesystem:DescribeMountTargets"))
+        .map_err(on(resource.clone()))?;
+    let mut ids: Vec<String> = Vec::new();
+    for subnet in subnets {
+        if let Some(mt) = existing
+            .mount_targets()
+            .iter()
+            .find(|mt| mt.subnet_id() == subnet.as_str())
+        {
+            ids.push(mt.mount_target_id().to_string());
+            continue;
+        }
+        ctx.progress(format!("creating mount target for {fs_id} in {subnet}"));
+        let mut req = efs
+            .create_mount_target()
+            .file_system_id(fs_id)
+            .subnet_id(subnet);
+        if !security_groups.is_empty() {
+            req = req.set_security_groups(Some(security_groups.to_vec()));
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(aws_err("elasticfilesystem:CreateMountTarget"))
+            .map_err(on(format!("{resource}, subnet {subnet}")))?;
+        ctx.note(json!({ "mount_target_id": out.mount_target_id(), "subnet": subnet }))?;
+        ids.push(out.mount_target_id().to_string());
+    }
+    Ok(ids)
+}
+
+/// Wait until the file system and its mount targets are `available`.
+pub(crate) async fn wait_available(
+    ctx: &StepContext,
+    region: &str,
+    fs_id: &str,
+    mount_targets: &[String],
+) -> Result<(), ActionError> {
+    let efs = ctx.aws.efs(region);
+    let resource = format!("file system {fs_id} ({region})");
+    poll_until(ctx, || async {
+        let out = efs
+            .describe_file_systems()
+            .file_system_id(fs_id)
+            .send()
+            .await
+            .map_err(aws_err("elasticfilesystem:DescribeFileSystems"))
+            .map_err(on(resource.clone()))?;
+        let state = out
+            .file_systems()
+            .first()
+            .map(|f| f.life_cycle_state().clone());
+        if state != Some(LifeCycleState::Available) {
+            return Ok(Poll::Pending(format!(
+                "file system {fs_id}: {}",
+                state
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or("missing".into())
+            )));
+        }
+        if mount_targets.is_empty() {
+            return Ok(Poll::Ready(()));
+        }
+        let mts = efs
+            .describe_mount_targets()
+            .file_system_id(fs_id)
+            .send()
+            .await
+            .map_err(aws_err("elasticfilesystem:DescribeMountTargets"))
+            .map_err(on(resource.clone()))?;
+        let pending: Vec<&str> = mts
+            .mount_targets()
+            .iter()
+            .filter(|mt| mount_targets.iter().any(|id| id == mt.mount_target_id()))
+            .filter(|mt| mt.life_cycle_state() != &LifeCycleState::Available)
+            .map(|mt| mt.mount_target_id())
+            .collect();
+        if pending.is_empty() {
+            Ok(Poll::Ready(()))
+        } else {
+            Ok(Poll::Pending(format!(
+                "mount targets {} not yet available",
+                pending.join(", ")
+            )))
+        }
+    })
+    .await
+}
+
+/// Delete a file system a drill created: its mount targets first, then the file system.
+/// Already gone counts as done.
+pub(crate) async fn delete_file_system(
+    ctx: &StepContext,
+    region: &str,
+    fs_id: &str,
+) -> Result<(), ActionError> {
+    let efs = ctx.aws.efs(region);
+    let resource = format!("file system {fs_id} ({region})");
+    let mts = match efs
+        .describe_mount_targets()
+        .file_system_id(fs_id)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let e = crate::aws::AwsError::from_sdk("elasticfilesystem:DescribeMountTargets", e);
+            return if e.is_not_found() {
+                Ok(())
+            } else {
+                Err(on(resource)(e))
+            };
+        }
+    };
+    for mt in mts.mount_targets() {
+        match efs
+            .delete_mount_target()
+            .mount_target_id(mt.mount_target_id())
+            .send()
+            .await
+            .map_err(aws_err("elasticfilesystem:DeleteMountTarget"))
+        {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(on(resource)(e)),
+        }
+    }
+    poll_until(ctx, || async {
+        let out = efs
+            .describe_mount_targets()
+            .file_system_id(fs_id)
+            .send()
+            .await
+            .map_err(aws_err("elasticfilesystem:DescribeMountTargets"))
+            .map_err(on(resource.clone()))?;
+        if out.mount_targets().is_empty() {
+            Ok(Poll::Ready(()))
+        } else {
+            Ok(Poll::Pending(format!("deleting mount targets of {fs_id}")))
+        }
+    })
+    .await?;
+    match efs
+        .delete_file_system()
+        .file_system_id(fs_id)
+        .send()
+        .await
+        .map_err(aws_err("elasticfilesystem:DeleteFileSystem"))
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(on(resource)(e)),
+    }
+}
+
+/// `efs.replication_failover`.
+pub(crate) struct ReplicationFailover;
+
+impl Action for ReplicationFailover {
+    fn spec(&self) -> &'static ActionSpec {
+        spec::lookup("efs.replication_failover").expect("catalogue entry")
+    }
+
+    fn describe(&self, ctx: &StepContext) -> Vec<String> {
+        vec![format!(
+            "elasticfilesystem:DeleteReplicationConfiguration of replica {} ({}), mode {}",
+            ctx.opt_str("destination_file_system").unwrap_or("?"),
+            ctx.region.clone().unwrap_or_default(),
+            ctx.opt_str("deletion_mode").unwrap_or("ALL_CONFIGURATIONS")
+        )]
+    }
+
+    fn run<'a>(&'a self, ctx: &'a StepContext) -> BoxFuture<'a, Result<StepOutcome, ActionError>> {
+        Box::pin(async move {
+            let region = ctx.region()?.to_string();
+            let dest = ctx.str("destination_file_system")?.to_string();
+            let mode = ctx.str("deletion_mode")?.to_string();
+            let efs = ctx.aws.efs(&region);
+            let resource = format!("replica file system {dest} ({region})");
+            let described = efs
+                .describe_replication_configurations()
+                .file_system_id(&dest)
+                .send()
+                .await
+                .map_err(aws_err(
+                    "elasticfilesystem:DescribeReplicationConfigurations",
+                ));
+            let config = match described {
+                Ok(out) => out.replications().first().cloned(),
+                Err(e) if e.is_not_found() => None,
+                Err(e) => return Err(on(resource)(e)),
+            };
+            let mut outcome = StepOutcome::default();
+            outcome
+                .outputs
+                .insert("file_system_id".into(), dest.clone());
+            let Some(config) = config else {
+                // Already broken (an earlier attempt, or by hand): the replica is writable.
+                let last = ctx
+                    .prior("last_replicated_at")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                outcome
+                    .outputs
+                    .insert("last_replicated_at".into(), last.clone());
+                if let Ok(at) = last.parse() {
+                    outcome.evidence.push(replication_evidence(ctx, &dest, at));
+                }
+                return Ok(outcome);
+            };
+            let last = config
+                .destinations()
+                .iter()
+                .find(|d| d.file_system_id() == dest)
+                .and_then(|d| d.last_replicated_timestamp())
+                .map(to_chrono);
+            let source = config.source_file_system_id().to_string();
+            if let Some(at) = last {
+                ctx.note(json!({ "last_replicated_at": at.to_rfc3339() }))?;
+                outcome
+                    .outputs
+                    .insert("last_replicated_at".into(), at.to_rfc3339());
+                outcome.evidence.push(replication_evidence(ctx, &dest, at));
+            }
+            if ctx.mode == Mode::DrillIsolated {
+                outcome.simulated = Some(format!(
+                    "isolated drill: replication {source} -> {dest} left in place; its lag was measured"
+                ));
+                return Ok(outcome);
+            }
+            ctx.progress(format!("deleting replication {source} -> {dest}"));
+            let deletion_mode = aws_sdk_efs::types::DeletionMode::from(mode.as_str());
+            let mut result = efs
+                .delete_replication_configuration()
+                .source_file_system_id(&dest)
+                .deletion_mode(deletion_mode.clone())
+                .send()
+                .await
+                .map_err(aws_err("elasticfilesystem:DeleteReplicationConfiguration"));
+            if matches!(&result, Err(e) if e.is_not_found()) {
+                // Some endpoints want the source id even when called on the destination side.
+                result = efs
+                    .delete_replication_configuration()
+                    .source_file_system_id(&source)
+                    .deletion_mode(deletion_mode)
+                    .send()
+                    .await
+                    .map_err(aws_err("elasticfilesystem:DeleteReplicationConfiguration"));
+            }
+            match result {
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(on(resource)(e)),
+            }
+            poll_until(ctx, || async {
+                match efs
+                    .describe_replication_configurations()
+                    .file_system_id(&dest)
+                    .send()
+                    .await
+                    .map_err(aws_err(
+                        "elasticfilesystem:DescribeReplicationConfigurations",
+                    )) {
+                    Ok(out) if !out.replications().is_empty() => Ok(Poll::Pending(format!(
+                        "replication {source} -> {dest} is being deleted"
+                    ))),
+                    Ok(_) => Ok(Poll::Ready(())),
+                    Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
+                    Err(e) => Err(on(resource.clone())(e)),
+                }
+            })
+            .await?;
+            Ok(outcome)
+        })
+    }
+}
+
+fn replication_evidence(
+    ctx: &StepContext,
+    dest: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Evidence {
+    Evidence {
+        step: ctx.step_id.clone(),
+        resource: format!("efs replica {dest}"),
+        kind: EvidenceKind::Replication,
+        consistent_at: Some(at),
+        detail: format!("last replicated timestamp {}", at.to_rfc3339()),
+        source: "elasticfilesystem:DescribeReplicationConfigurations".into(),
+    }
+}
