@@ -1,4 +1,12 @@
-//! `exec` (being implemented).
+//! `exec`: a shell hook, e.g. the external MongoDB Atlas failover. The hook receives the
+//! run's identity and every finished step's outputs as environment variables
+//! (`DRCTL_STEP_<STEP>_<OUTPUT>`, upper-cased, non-alphanumerics as `_`). Its output is kept
+//! short and redacted of every secret value drctl knows of (credential-like environment
+//! variables), because it lands in the journal and reports.
+
+use std::process::Stdio;
+
+use tokio::process::Command;
 
 use super::spec::{self, ActionSpec};
 use super::{Action, ActionError, BoxFuture, StepContext, StepOutcome};
@@ -6,21 +14,188 @@ use super::{Action, ActionError, BoxFuture, StepContext, StepOutcome};
 /// `exec`.
 pub(crate) struct Exec;
 
+const KEEP_BYTES: usize = 4096;
+
+fn env_name(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|p| {
+            p.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// Values that must never appear in output: credential-like environment variables.
+fn secret_values() -> Vec<String> {
+    const MARKERS: &[&str] = &[
+        "SECRET",
+        "TOKEN",
+        "PASSWORD",
+        "PASSWD",
+        "PRIVATE",
+        "CREDENTIAL",
+        "API_KEY",
+    ];
+    std::env::vars()
+        .filter(|(k, v)| {
+            let k = k.to_ascii_uppercase();
+            v.len() >= 6 && MARKERS.iter().any(|m| k.contains(m))
+        })
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// Replace every known secret value with `[REDACTED]`.
+pub(crate) fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        if !secret.is_empty() {
+            out = out.replace(secret.as_str(), "[REDACTED]");
+        }
+    }
+    out
+}
+
+fn tail(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let trimmed = text.trim();
+    if trimmed.len() <= KEEP_BYTES {
+        return trimmed.to_string();
+    }
+    let mut start = trimmed.len() - KEEP_BYTES;
+    while !trimmed.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &trimmed[start..])
+}
+
+async fn run_hook(ctx: &StepContext, argv: &[String]) -> Result<StepOutcome, ActionError> {
+    let resource = format!("hook `{}`", argv.join(" "));
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| ActionError::fatal(&resource, "the command is empty"))?;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .env("DRCTL_RUN_ID", &ctx.run_id)
+        .env("DRCTL_STEP", &ctx.step_id)
+        .env(
+            "DRCTL_MODE",
+            serde_json::to_value(ctx.mode)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        );
+    for (step, outputs) in &ctx.step_outputs {
+        for (name, value) in outputs {
+            cmd.env(format!("DRCTL_STEP_{}", env_name(&[step, name])), value);
+        }
+    }
+    ctx.progress(format!("running {resource}"));
+    let output = cmd
+        .output()
+        .await
+        .map_err(|e| ActionError::fatal(&resource, format!("cannot start: {e}")))?;
+    let secrets = secret_values();
+    let stdout = redact(&tail(&output.stdout), &secrets);
+    let stderr = redact(&tail(&output.stderr), &secrets);
+    let code = output.status.code().unwrap_or(-1);
+    if !output.status.success() {
+        return Err(ActionError::fatal(
+            resource,
+            format!(
+                "exited with {}{}",
+                output
+                    .status
+                    .code()
+                    .map(|c| format!("code {c}"))
+                    .unwrap_or_else(|| "a signal".into()),
+                if stderr.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {stderr}")
+                }
+            ),
+        ));
+    }
+    let mut outcome = StepOutcome::default();
+    outcome.outputs.insert("exit_code".into(), code.to_string());
+    outcome.outputs.insert("stdout".into(), stdout);
+    Ok(outcome)
+}
+
 impl Action for Exec {
     fn spec(&self) -> &'static ActionSpec {
         spec::lookup("exec").expect("catalogue entry")
     }
 
-    fn describe(&self, _ctx: &StepContext) -> Vec<String> {
-        vec!["exec".into()]
+    fn describe(&self, ctx: &StepContext) -> Vec<String> {
+        vec![format!("run hook `{}`", ctx.list("command").join(" "))]
     }
 
     fn run<'a>(&'a self, ctx: &'a StepContext) -> BoxFuture<'a, Result<StepOutcome, ActionError>> {
         Box::pin(async move {
-            Err(ActionError::fatal(
-                format!("step {}", ctx.step_id),
-                "exec is not implemented in this build",
-            ))
+            let argv = ctx.list("command");
+            let mut outcome = run_hook(ctx, &argv).await?;
+            let undo = ctx.list("undo");
+            if !undo.is_empty() {
+                outcome.undo = Some(serde_json::json!({ "command": undo }));
+            }
+            Ok(outcome)
         })
+    }
+
+    fn undo<'a>(
+        &'a self,
+        ctx: &'a StepContext,
+        undo: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<(), ActionError>> {
+        Box::pin(async move {
+            let argv: Vec<String> = undo["command"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if argv.is_empty() {
+                return Ok(());
+            }
+            run_hook(ctx, &argv).await.map(|_| ())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_every_occurrence_and_names_env_vars() {
+        let secrets = vec!["hunter2-very-secret".to_string()];
+        assert_eq!(
+            redact(
+                "pw=hunter2-very-secret; again hunter2-very-secret",
+                &secrets
+            ),
+            "pw=[REDACTED]; again [REDACTED]"
+        );
+        assert_eq!(
+            env_name(&["restore-qdrant", "file_system_id"]),
+            "RESTORE_QDRANT_FILE_SYSTEM_ID"
+        );
     }
 }
