@@ -5,4 +5,6 @@
 
 pub mod actions;
 pub mod aws;
+pub mod engine;
 pub mod measure;
+pub mod store;
