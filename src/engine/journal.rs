@@ -379,12 +379,24 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"garbage\n").unwrap();
         drop(f);
-        let mut w = JournalWriter::reopen(&path).map(|(w, _)| w);
-        assert!(w.is_err());
+        let mut w = JournalWriter::reopen(&path).unwrap().0;
+        w.append(
+            Utc::now(),
+            Record::StepStarted {
+                step: "a".into(),
+                attempt: 1,
+            },
+        )
+        .unwrap();
+        drop(w);
+        // reopen cut the garbage off as a torn tail; now corrupt the middle for real.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.insert(1, "garbage");
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
         let err = read_entries(&path).unwrap_err().to_string();
         assert!(err.contains("line 2"), "{err}");
-        w = Err(JournalError::NoHeader { path: path.clone() });
-        assert!(w.is_err());
+        assert!(JournalWriter::reopen(&path).is_err());
     }
 
     #[test]
