@@ -4,3 +4,5 @@
 //! `store` → `aws`. See `../shared/DESIGN.md` section 3.
 
 pub mod actions;
+pub mod cli;
+pub mod runbook;
