@@ -5,6 +5,8 @@
 
 pub mod actions;
 pub mod aws;
+pub mod cli;
 pub mod engine;
 pub mod measure;
+pub mod runbook;
 pub mod store;

@@ -1,0 +1,452 @@
+//! The command surface as clap derive types: every command, flag and help text. Parsing only;
+//! `settings.rs` resolves the global flags and each command's file under `cli/` acts.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Disaster-recovery orchestration: codified runbooks, timed drills, measured RTO/RPO";
+
+const LONG_ABOUT: &str = "\
+drctl runs disaster-recovery runbooks for an ECS/EFS/ECR/Secrets Manager/Route 53 stack.
+
+A runbook (runbooks/*.toml) lists steps — restore an EFS from backup, replicate images and
+secrets, scale services, move DNS, probe the app — linked by `after` into a graph. A drill
+(drills/*.toml) rehearses a runbook, times it and compares the achieved RTO and RPO with the
+targets. Check files with `validate`, see what would happen with `plan`, then run them with
+`failover` or `drill`.
+
+Data (JSON, plans, schemas) goes to stdout; messages, progress and diagnostics go to stderr.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  drctl validate runbooks/*.toml drills/*.toml     check every file, report all errors
+  drctl plan runbooks/region-failover.toml         waves, critical path, predicted duration
+  drctl failover runbooks/region-failover.toml --dry-run
+  drctl drill drills/monthly.toml                  rehearse, time and report
+  drctl status                                     what is running now
+
+Exit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 target missed, 4 refused,
+5 interrupted (resumable), 6 not implemented in this build. See docs/exit-codes.md.";
+
+/// drctl's command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "drctl",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP,
+    propagate_version = true,
+    arg_required_else_help = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// AWS named profile to use (default: the SDK's chain: AWS_PROFILE, then `default`)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Default AWS region for calls not tied to a runbook region (state store, identity);
+    /// steps always use their runbook's [regions]
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Send every AWS call to this endpoint instead of AWS (e.g. the sandbox at
+    /// http://127.0.0.1:4566)
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Output format on stdout; which formats a command accepts is listed in its help
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+
+    /// Where run journals, locks and history are kept
+    #[arg(long, global = true, env = "DRCTL_STATE_DIR", default_value = ".drctl", value_name = "DIR")]
+    pub state_dir: PathBuf,
+
+    /// More detail on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// `--output` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Readable text
+    Human,
+    /// One JSON document
+    Json,
+    /// One JSON object per line (event streams)
+    Jsonl,
+    /// Graphviz (plan only)
+    Dot,
+}
+
+impl OutputFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Human => "human",
+            OutputFormat::Json => "json",
+            OutputFormat::Jsonl => "jsonl",
+            OutputFormat::Dot => "dot",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check runbook and drill files and report every problem
+    #[command(
+        long_about = "Check runbook and drill files and report every problem at once: syntax, unknown keys, \
+unknown actions and parameters, dependency cycles, undefined ${vars.*} and ${steps.*} references, \
+bad durations and schedules. A drill's runbook is checked too. Nothing is sent to AWS.\n\n\
+Formats: human (diagnostics on stderr), json (one array of diagnostics on stdout), jsonl (one per line).",
+        after_help = "Examples:\n  drctl validate runbooks/*.toml drills/*.toml\n  drctl validate --output json runbooks/region-failover.toml | jq '.[].code'\n\n\
+Exit codes: 0 every file is valid, 2 at least one is not."
+    )]
+    Validate(ValidateArgs),
+
+    /// Show how a runbook would run: waves, critical path, predicted duration
+    #[command(
+        long_about = "Show how a runbook (or a drill's runbook) would run: the waves of steps that run together, \
+the critical path, the predicted duration against the RTO target, and which steps change AWS state. \
+Durations are the actions' planning estimates, not timeouts. Nothing is sent to AWS.\n\n\
+Formats: human, json (for scripts), dot (Graphviz; the critical path in red).",
+        after_help = "Examples:\n  drctl plan runbooks/region-failover.toml\n  drctl plan drills/quarterly.toml --output json | jq .critical_path\n  drctl plan runbooks/region-failover.toml --output dot | dot -Tsvg > plan.svg\n\n\
+Exit codes: 0 planned, 2 the file is invalid."
+    )]
+    Plan(PlanArgs),
+
+    /// Rehearse a runbook as a drill: run it, time it, verify, clean up, report
+    #[command(
+        long_about = "Run a drill: declare the simulated disaster (T0), run the drill's runbook in its isolation \
+mode, measure the achieved RTO and RPO against the targets, undo what an isolated drill created, and write a \
+report. A live drill really fails production over and asks for confirmation unless --yes.\n\n\
+Formats: human (progress on stderr), json (the report), jsonl (events as they happen).",
+        after_help = "Examples:\n  drctl drill drills/monthly.toml\n  drctl drill drills/annual.toml --yes --output jsonl\n\n\
+Exit codes: 0 targets met, 1 the drill failed to run, 2 invalid drill, 3 a target was missed, \
+4 refused (lock held, not confirmed), 5 interrupted (resume with `drctl resume RUN_ID`)."
+    )]
+    Drill(DrillArgs),
+
+    /// Run a runbook for real: the incident is happening now
+    #[command(
+        long_about = "Run a runbook against production. Steps run in dependency order, independent steps in \
+parallel (--max-parallel); every mutating call is journaled first, so a killed run resumes where it stopped. \
+Asks for confirmation unless --yes; refuses without a terminal and without --yes. Approval steps wait for a \
+person, or for --approve STEP.",
+        after_help = "Examples:\n  drctl failover runbooks/region-failover.toml --dry-run\n  \
+drctl failover runbooks/region-failover.toml --incident-start 2026-03-01T03:12:00Z\n  \
+drctl failover runbooks/region-failover.toml --yes --approve approve-cutover\n  \
+drctl failover runbooks/efs-restore.toml --var recovery_point=latest-before:2026-03-01T02:00:00Z\n\n\
+Exit codes: 0 recovered, 1 a step failed (resumable), 2 invalid runbook or arguments, 4 refused, 5 interrupted."
+    )]
+    Failover(FailoverArgs),
+
+    /// Continue an interrupted or failed run from its journal
+    #[command(after_help = "Examples:\n  drctl runs\n  drctl resume 20260301T031200Z-region-failover-3f2a\n\n\
+Exit codes: as for the command that started the run.")]
+    Resume(ResumeArgs),
+
+    /// Show the progress of a run (default: the active one)
+    #[command(after_help = "Examples:\n  drctl status\n  drctl status 20260301T031200Z-region-failover-3f2a --output json")]
+    Status(StatusArgs),
+
+    /// List active and recent runs in the state directory
+    #[command(after_help = "Examples:\n  drctl runs\n  drctl runs --output json")]
+    Runs(RunsArgs),
+
+    /// Past drills and failovers with their achieved RTO and RPO
+    #[command(after_help = "Examples:\n  drctl history\n  drctl history --drill monthly --limit 12 --output json")]
+    History(HistoryArgs),
+
+    /// Render the report of a finished run
+    #[command(after_help = "Examples:\n  drctl report 20260301T031200Z-region-failover-3f2a\n  \
+drctl report 20260301T031200Z-region-failover-3f2a --format html --out report.html")]
+    Report(ReportArgs),
+
+    /// Measure RPO exposure now: what data a disaster at this moment would lose
+    #[command(
+        long_about = "Measure the RPO you would get if disaster struck now — age of the newest usable recovery \
+point in the recovery region, replication lag, unreplicated images and secret versions — per resource, \
+against the targets. Meant to run every few minutes from a schedule.",
+        after_help = "Examples:\n  drctl check\n  drctl check drills/quarterly.toml --output json\n\n\
+Exit codes: 0 within target, 1 could not measure, 3 exposure over target."
+    )]
+    Check(CheckArgs),
+
+    /// Remove what drills left behind (drill file systems, records, tags)
+    #[command(after_help = "Examples:\n  drctl cleanup 20260301T060000Z-monthly-9c1d --dry-run\n  drctl cleanup --all-stale --yes")]
+    Cleanup(CleanupArgs),
+
+    /// Print the least-privilege IAM policy a runbook needs
+    #[command(after_help = "Examples:\n  drctl iam-policy runbooks/region-failover.toml > policy.json")]
+    IamPolicy(IamPolicyArgs),
+
+    /// Print the JSON Schema of runbook or drill files (for editors)
+    #[command(after_help = "Examples:\n  drctl schema > runbook.schema.json\n  drctl schema drill > drill.schema.json")]
+    Schema(SchemaArgs),
+
+    /// Print a shell completion script
+    #[command(after_help = "Examples:\n  drctl completions bash > /etc/bash_completion.d/drctl\n  \
+drctl completions zsh > \"${fpath[1]}/_drctl\"\n  drctl completions fish > ~/.config/fish/completions/drctl.fish")]
+    Completions(CompletionsArgs),
+}
+
+impl Command {
+    /// The command's name as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Validate(_) => "validate",
+            Command::Plan(_) => "plan",
+            Command::Drill(_) => "drill",
+            Command::Failover(_) => "failover",
+            Command::Resume(_) => "resume",
+            Command::Status(_) => "status",
+            Command::Runs(_) => "runs",
+            Command::History(_) => "history",
+            Command::Report(_) => "report",
+            Command::Check(_) => "check",
+            Command::Cleanup(_) => "cleanup",
+            Command::IamPolicy(_) => "iam-policy",
+            Command::Schema(_) => "schema",
+            Command::Completions(_) => "completions",
+        }
+    }
+}
+
+/// `NAME=VALUE`, for `--var`.
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map_err(|e| format!("expected an RFC 3339 time such as 2026-03-01T03:12:00Z ({e})"))
+}
+
+/// Variable overrides shared by the commands that load runbooks.
+#[derive(Debug, Clone, Args)]
+pub struct VarArgs {
+    /// Override a runbook variable ([vars]); repeatable; the runbook must declare it
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+impl VarArgs {
+    /// The overrides as a map (a later `--var` for the same name wins).
+    pub fn map(&self) -> std::collections::BTreeMap<String, String> {
+        self.vars.iter().cloned().collect()
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// Runbook and drill files (a drill has a `runbook` key; its runbook is checked too)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// A runbook, or a drill (its runbook is planned with the drill's variables)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DrillArgs {
+    /// The drill file (drills/*.toml)
+    #[arg(value_name = "DRILL_FILE")]
+    pub drill_file: PathBuf,
+    /// Do not ask for confirmation (needed for live drills without a terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the plan and every mutating call the drill would make, and stop
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Most steps to run at the same time
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_parallel: u16,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FailoverArgs {
+    /// The runbook to run (runbooks/*.toml)
+    #[arg(value_name = "RUNBOOK")]
+    pub runbook: PathBuf,
+    /// Do not ask for confirmation (required when there is no terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the plan and every mutating call it would make, and stop
+    #[arg(long)]
+    pub dry_run: bool,
+    /// When the incident started (T0 for the achieved RTO), e.g. 2026-03-01T03:12:00Z;
+    /// default: now
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub incident_start: Option<DateTime<FixedOffset>>,
+    /// Run only these steps (comma-separated or repeated); their dependencies must have
+    /// succeeded in an earlier run or be listed too
+    #[arg(long, value_name = "STEP", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Skip these steps (comma-separated or repeated)
+    #[arg(long, value_name = "STEP", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Approve this `approve` step in advance (repeatable)
+    #[arg(long, value_name = "STEP")]
+    pub approve: Vec<String>,
+    /// Most steps to run at the same time
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_parallel: u16,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResumeArgs {
+    /// The run to continue (see `drctl runs`)
+    #[arg(value_name = "RUN_ID")]
+    pub run_id: String,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+    /// Approve this `approve` step in advance (repeatable)
+    #[arg(long, value_name = "STEP")]
+    pub approve: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// The run to show (default: the active run, or the latest)
+    #[arg(value_name = "RUN_ID")]
+    pub run_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunsArgs {}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Only runs of this drill
+    #[arg(long, value_name = "NAME")]
+    pub drill: Option<String>,
+    /// At most this many runs, newest first
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+}
+
+/// `report --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+    /// A self-contained page with an SVG timeline
+    Html,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The run to report on (see `drctl runs`, `drctl history`)
+    #[arg(value_name = "RUN_ID")]
+    pub run_id: String,
+    /// Report format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    /// Write to this file instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Runbooks or drills whose RPO targets to check (default: every drill in ./drills)
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["run_id", "all_stale"]))]
+pub struct CleanupArgs {
+    /// The drill run whose resources to remove
+    #[arg(value_name = "RUN_ID")]
+    pub run_id: Option<String>,
+    /// Every drill run that ended without cleaning up
+    #[arg(long)]
+    pub all_stale: bool,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+    /// List what would be removed, and stop
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IamPolicyArgs {
+    /// The runbook whose steps' IAM actions to collect
+    #[arg(value_name = "RUNBOOK")]
+    pub runbook: PathBuf,
+}
+
+/// Which file format `schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    Runbook,
+    Drill,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// runbook (default) or drill
+    #[arg(value_enum, default_value_t = SchemaKind::Runbook)]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn vars_need_a_name() {
+        assert_eq!(parse_var("a=b=c"), Ok(("a".into(), "b=c".into())));
+        assert!(parse_var("=x").is_err());
+        assert!(parse_var("x").is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! From parsed arguments to an exit code: resolve settings, start logging, call the
+//! command's handler, and turn its outcome (or error) into a documented exit code.
+
+use std::process::ExitCode;
+
+use super::args::{Cli, Command};
+use super::exit::{Exit, UsageError};
+use super::settings::Settings;
+use super::{
+    check, cleanup, completions, drill, failover, history, iam_policy, plan, report, resume, runs,
+    schema, status, validate,
+};
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let settings = Settings::from_args(&cli.global);
+    init_logging(&settings);
+    let outcome = match &cli.command {
+        Command::Validate(a) => validate::run(&settings, a),
+        Command::Plan(a) => plan::run(&settings, a),
+        Command::Drill(a) => drill::run(&settings, a),
+        Command::Failover(a) => failover::run(&settings, a),
+        Command::Resume(a) => resume::run(&settings, a),
+        Command::Status(a) => status::run(&settings, a),
+        Command::Runs(a) => runs::run(&settings, a),
+        Command::History(a) => history::run(&settings, a),
+        Command::Report(a) => report::run(&settings, a),
+        Command::Check(a) => check::run(&settings, a),
+        Command::Cleanup(a) => cleanup::run(&settings, a),
+        Command::IamPolicy(a) => iam_policy::run(&settings, a),
+        Command::Schema(a) => schema::run(&settings, a),
+        Command::Completions(a) => completions::run(&settings, a),
+    };
+    let exit = match outcome {
+        Ok(exit) => exit,
+        Err(error) => {
+            let label = if settings.color { "\x1b[1;31merror\x1b[0m" } else { "error" };
+            eprintln!("{label}: {error:#}");
+            if error.downcast_ref::<UsageError>().is_some() { Exit::Invalid } else { Exit::Failure }
+        }
+    };
+    exit.into()
+}
+
+/// The exit code for a command line clap could not parse (after printing clap's message):
+/// 0 for --help and --version, 2 for usage errors.
+pub fn usage_error(error: clap::Error) -> ExitCode {
+    let _ = error.print();
+    if error.use_stderr() { Exit::Invalid.into() } else { Exit::Success.into() }
+}
+
+fn init_logging(settings: &Settings) {
+    let level = match settings.verbosity {
+        i8::MIN..=-1 => "error",
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DRCTL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(settings.color)
+        .try_init();
+}

@@ -1,0 +1,33 @@
+//! The command line: clap definitions (`args`), settings resolution, one file per command
+//! with a `run(&Settings, &Args) -> anyhow::Result<Exit>` handler, and the dispatcher that
+//! maps outcomes to the exit codes of docs/exit-codes.md.
+
+mod args;
+mod check;
+mod cleanup;
+mod completions;
+mod dispatch;
+mod drill;
+mod exit;
+mod failover;
+mod history;
+mod iam_policy;
+mod not_implemented;
+mod plan;
+mod plan_render;
+mod report;
+mod resume;
+mod runs;
+mod schema;
+mod settings;
+mod status;
+mod validate;
+
+pub use args::{
+    CheckArgs, CleanupArgs, Cli, Command, CompletionsArgs, DrillArgs, FailoverArgs, GlobalArgs,
+    HistoryArgs, IamPolicyArgs, OutputFormat, PlanArgs, ReportArgs, ReportFormat, ResumeArgs,
+    RunsArgs, SchemaArgs, SchemaKind, StatusArgs, ValidateArgs, VarArgs,
+};
+pub use dispatch::{run, usage_error};
+pub use exit::{Exit, UsageError};
+pub use settings::Settings;
