@@ -8,5 +8,7 @@ pub mod aws;
 pub mod cli;
 pub mod engine;
 pub mod measure;
+pub mod report;
 pub mod runbook;
+pub mod runner;
 pub mod store;

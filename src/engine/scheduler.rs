@@ -84,43 +84,9 @@ pub fn resolve_step_refs(
         s: &str,
         outputs: &BTreeMap<String, BTreeMap<String, String>>,
     ) -> Result<String, String> {
-        let mut out = String::with_capacity(s.len());
-        let mut rest = s;
-        while let Some(pos) = rest.find('$') {
-            out.push_str(&rest[..pos]);
-            let tail = &rest[pos..];
-            if let Some(after) = tail.strip_prefix("$$") {
-                out.push('$');
-                rest = after;
-            } else if let Some(body) = tail.strip_prefix("${") {
-                let end = body
-                    .find('}')
-                    .ok_or_else(|| format!("unterminated reference in `{s}`"))?;
-                let reference = &body[..end];
-                let mut parts = reference.splitn(3, '.');
-                match (parts.next(), parts.next(), parts.next()) {
-                    (Some("steps"), Some(step), Some(output)) => {
-                        let value = outputs
-                            .get(step)
-                            .and_then(|o| o.get(output))
-                            .ok_or_else(|| {
-                                format!("`${{{reference}}}` has no value: step `{step}` has not produced `{output}`")
-                            })?;
-                        out.push_str(value);
-                    }
-                    _ => {
-                        // Not a step reference (vars were resolved at load time): keep it.
-                        out.push_str(&tail[..end + 3]);
-                    }
-                }
-                rest = &body[end + 1..];
-            } else {
-                out.push('$');
-                rest = &tail[1..];
-            }
-        }
-        out.push_str(rest);
-        Ok(out)
+        crate::runbook::interpolate(s, &|r| {
+            outputs.get(&r.step).and_then(|o| o.get(&r.output)).cloned()
+        })
     }
     fn resolve(
         v: &Value,

@@ -152,7 +152,11 @@ impl Graph {
                 }
             }
         }
-        let depth = (0..n).filter(|&v| placed[v]).map(|v| level[v] + 1).max().unwrap_or(0);
+        let depth = (0..n)
+            .filter(|&v| placed[v])
+            .map(|v| level[v] + 1)
+            .max()
+            .unwrap_or(0);
         let mut waves: Vec<Vec<usize>> = vec![Vec::new(); depth];
         for v in 0..n {
             if placed[v] {
@@ -201,7 +205,9 @@ mod tests {
     #[test]
     fn long_chains_do_not_overflow() {
         let n = 200_000;
-        let mut deps: Vec<Vec<usize>> = (0..n).map(|i| if i == 0 { vec![] } else { vec![i - 1] }).collect();
+        let mut deps: Vec<Vec<usize>> = (0..n)
+            .map(|i| if i == 0 { vec![] } else { vec![i - 1] })
+            .collect();
         let g = Graph::new(deps.clone());
         assert!(g.cycles().is_empty());
         assert_eq!(g.waves().len(), n);

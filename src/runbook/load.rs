@@ -38,8 +38,13 @@ pub fn load_runbook_str(
     var_overrides: &BTreeMap<String, String>,
 ) -> Result<Runbook, Diagnostics> {
     let overrides = VarOverride::from_command_line(var_overrides);
-    runbook_from_text(name_for_messages, PathBuf::from(name_for_messages), source, &overrides)
-        .map_err(Diagnostics)
+    runbook_from_text(
+        name_for_messages,
+        PathBuf::from(name_for_messages),
+        source,
+        &overrides,
+    )
+    .map_err(Diagnostics)
 }
 
 /// Loads a drill and its runbook. The drill's `[vars]` apply first, then `var_overrides`.
@@ -145,7 +150,13 @@ pub(crate) fn runbook_from_text(
     let file = SourceFile::new(name, text);
     let mut doc = syntax::parse(&file)?;
     let mut diagnostics = Vec::new();
-    shape::check(runbook_shape(), &mut doc, &file, "runbook", &mut diagnostics);
+    shape::check(
+        runbook_shape(),
+        &mut doc,
+        &file,
+        "runbook",
+        &mut diagnostics,
+    );
     let raw = match RawRunbook::deserialize(toml::de::Deserializer::from(doc)) {
         Ok(raw) => raw,
         Err(e) => {
@@ -199,7 +210,8 @@ fn drill_from_text(
         Err(more) => {
             // The drill's own problems first, then its runbook's; an unknown drill var is
             // reported by the runbook check at its place in the drill file.
-            let (drill_file, other): (Vec<_>, Vec<_>) = more.into_iter().partition(|d| d.file == file.name);
+            let (drill_file, other): (Vec<_>, Vec<_>) =
+                more.into_iter().partition(|d| d.file == file.name);
             diagnostics.extend(drill_file);
             sort(&mut diagnostics);
             diagnostics.extend(other);

@@ -47,7 +47,11 @@ pub(crate) fn list<'c>(names: impl IntoIterator<Item = &'c str>) -> String {
     if names.len() <= SHOWN {
         return names.join(", ");
     }
-    format!("{}, ... ({} more)", names[..SHOWN].join(", "), names.len() - SHOWN)
+    format!(
+        "{}, ... ({} more)",
+        names[..SHOWN].join(", "),
+        names.len() - SHOWN
+    )
 }
 
 /// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
@@ -81,7 +85,10 @@ mod tests {
         let names = ["scale-backend", "restore-qdrant", "shift-traffic"];
         assert_eq!(did_you_mean("scale-backnd", names), Some("scale-backend"));
         assert_eq!(did_you_mean("shfit-traffic", names), Some("shift-traffic"));
-        assert_eq!(did_you_mean("Restore-Qdrant", names), Some("restore-qdrant"));
+        assert_eq!(
+            did_you_mean("Restore-Qdrant", names),
+            Some("restore-qdrant")
+        );
         assert_eq!(did_you_mean("notify", names), None);
     }
 
@@ -89,6 +96,9 @@ mod tests {
     fn lists_are_short() {
         assert_eq!(list(["a", "b"]), "a, b");
         let many: Vec<String> = (0..10).map(|i| i.to_string()).collect();
-        assert_eq!(list(many.iter().map(String::as_str)), "0, 1, 2, 3, 4, 5, 6, 7, ... (2 more)");
+        assert_eq!(
+            list(many.iter().map(String::as_str)),
+            "0, 1, 2, 3, 4, 5, 6, 7, ... (2 more)"
+        );
     }
 }

@@ -31,7 +31,10 @@ pub(crate) fn decode(name: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
                 line,
                 column,
                 code: Code::InvalidUtf8,
-                message: format!("the file is not valid UTF-8: byte 0x{bad:02x} at offset {}", e.valid_up_to()),
+                message: format!(
+                    "the file is not valid UTF-8: byte 0x{bad:02x} at offset {}",
+                    e.valid_up_to()
+                ),
                 hint: "runbooks are UTF-8 text; is this the right file? re-save it as UTF-8".into(),
                 snippet: Some(Snippet::window(before, column - 1, 1)),
             })
@@ -77,5 +80,10 @@ fn syntax_error(file: &SourceFile<'_>, span: Range<usize>, message: &str) -> Dia
         let lower = first.to_lowercase();
         message.replace_range(0..1, &lower);
     }
-    file.error(Code::TomlSyntax, span, format!("invalid TOML: {message}"), hint)
+    file.error(
+        Code::TomlSyntax,
+        span,
+        format!("invalid TOML: {message}"),
+        hint,
+    )
 }

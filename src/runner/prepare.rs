@@ -1,0 +1,183 @@
+//! From a validated runbook to what the engine executes: parameter values as JSON, default
+//! timeouts, the `--only`/`--skip` selection (checked against dependencies), run ids.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value as Json};
+use sha2::{Digest, Sha256};
+
+use crate::actions;
+use crate::engine::{ExecPlan, ExecStep};
+use crate::runbook::{self, Runbook, Value};
+
+/// A step's timeout when the runbook gives none: three times the action's estimate, at
+/// least ten minutes.
+pub fn default_timeout(estimate_secs: u64) -> Duration {
+    Duration::from_secs((estimate_secs * 3).max(600))
+}
+
+fn to_json(value: &Value) -> Json {
+    match value {
+        Value::String(s) => Json::String(s.clone()),
+        Value::Integer(n) => Json::from(*n),
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Duration(d) => Json::from(d.as_millis() as u64),
+        Value::List(items) => Json::Array(items.iter().cloned().map(Json::String).collect()),
+        Value::CountMap(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), Json::from(*v)))
+                .collect::<Map<_, _>>(),
+        ),
+    }
+}
+
+/// The engine's view of a runbook, steps in a topological order.
+pub fn exec_plan(runbook: &Runbook) -> ExecPlan {
+    let order = runbook::plan(runbook).order;
+    let steps = order
+        .iter()
+        .filter_map(|id| runbook.step(id))
+        .filter_map(|step| {
+            // Validation guarantees every action has an implementation (a test checks the
+            // catalogue); a missing one is skipped here and reported by `implementation`.
+            let action = actions::implementation(step.action.name)?;
+            Some(ExecStep {
+                id: step.id.clone(),
+                action,
+                region: runbook.region_of(step).map(str::to_owned),
+                after: step.after.clone(),
+                timeout: step
+                    .timeout
+                    .unwrap_or_else(|| default_timeout(step.action.estimate_secs)),
+                attempts: step.retry.attempts.max(1),
+                backoff: step.retry.backoff,
+                verify: step.verify,
+                drill_skip: step.drill_skip,
+                params: step
+                    .with
+                    .iter()
+                    .map(|(k, v)| (k.clone(), to_json(v)))
+                    .collect(),
+            })
+        })
+        .collect();
+    ExecPlan {
+        runbook_name: runbook.name.clone(),
+        regions: runbook.regions.clone(),
+        steps,
+    }
+}
+
+/// The steps to run under `--only`/`--skip`, or `None` for all. A step left out may only
+/// be depended on when nothing selected uses its outputs; otherwise the selection is
+/// refused with the reason.
+pub fn selection(
+    runbook: &Runbook,
+    only: &[String],
+    skip: &[String],
+) -> Result<Option<BTreeSet<String>>, String> {
+    if only.is_empty() && skip.is_empty() {
+        return Ok(None);
+    }
+    for id in only.iter().chain(skip) {
+        if runbook.step(id).is_none() {
+            let known: Vec<&str> = runbook.steps.iter().map(|s| s.id.as_str()).collect();
+            return Err(format!(
+                "there is no step `{id}` in runbook `{}`; steps are: {}",
+                runbook.name,
+                known.join(", ")
+            ));
+        }
+    }
+    let mut selected: BTreeSet<String> = if only.is_empty() {
+        runbook.steps.iter().map(|s| s.id.clone()).collect()
+    } else {
+        only.iter().cloned().collect()
+    };
+    for id in skip {
+        selected.remove(id);
+    }
+    for step in runbook.steps.iter().filter(|s| selected.contains(&s.id)) {
+        for reference in step.references() {
+            if !selected.contains(&reference.step) {
+                return Err(format!(
+                    "step `{}` uses `${{steps.{}.{}}}`, but `{}` would not run; select it too",
+                    step.id, reference.step, reference.output, reference.step
+                ));
+            }
+        }
+    }
+    Ok(Some(selected))
+}
+
+/// A new run id: sortable by start time, unique enough to never collide on one state dir.
+pub fn new_run_id(now: DateTime<Utc>) -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &random[..6])
+}
+
+/// The SHA-256 of a file, to notice a runbook edited between a crash and its resume.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
+}
+
+/// `--var` pairs as a map.
+pub fn vars_map(pairs: &[(String, String)]) -> BTreeMap<String, String> {
+    pairs.iter().cloned().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RUNBOOK: &str = r#"
+name = "t"
+[regions]
+primary = "us-east-1"
+[[steps]]
+id = "a"
+action = "http.probe"
+[steps.with]
+url = "http://127.0.0.1:1/"
+[[steps]]
+id = "b"
+action = "exec"
+after = ["a"]
+[steps.with]
+command = ["echo", "${steps.a.status}"]
+[[steps]]
+id = "c"
+action = "exec"
+after = ["a"]
+[steps.with]
+command = ["true"]
+"#;
+
+    #[test]
+    fn selection_refuses_to_drop_a_step_whose_outputs_are_used() {
+        let rb = runbook::load_runbook_str("t.toml", RUNBOOK, &BTreeMap::new()).unwrap();
+        assert_eq!(selection(&rb, &[], &[]).unwrap(), None);
+        let err = selection(&rb, &[], &["a".into()]).unwrap_err();
+        assert!(err.contains("`b` uses `${steps.a.status}`"), "{err}");
+        let sel = selection(&rb, &["c".into()], &[]).unwrap().unwrap();
+        assert_eq!(sel.into_iter().collect::<Vec<_>>(), vec!["c"]);
+        assert!(
+            selection(&rb, &["zz".into()], &[])
+                .unwrap_err()
+                .contains("no step `zz`")
+        );
+    }
+
+    #[test]
+    fn exec_plan_is_topological_with_defaults() {
+        let rb = runbook::load_runbook_str("t.toml", RUNBOOK, &BTreeMap::new()).unwrap();
+        let plan = exec_plan(&rb);
+        assert_eq!(plan.steps[0].id, "a");
+        assert_eq!(plan.steps[0].params["expect_status"], 200);
+        assert_eq!(plan.steps[0].params["interval"], 2000);
+        assert_eq!(plan.steps[0].timeout, Duration::from_secs(600));
+    }
+}

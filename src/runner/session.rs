@@ -1,0 +1,279 @@
+//! Starting and reopening runs: take the runbook's lock, write (or reopen) the journal,
+//! renew the lease while the run lives, and after a drill undo what it did, measure it and
+//! keep its report and history.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::prepare::{exec_plan, new_run_id, selection, sha256_file};
+use crate::actions::Mode;
+use crate::engine::{
+    Engine, ExecPlan, JournalError, JournalWriter, LockError, LockHolder, Record, RunHeader,
+    RunLock, RunOptions, RunState, hostname, read_entries,
+};
+use crate::measure::Clock;
+use crate::report::{HistoryEntry, Report, append_history, read_history, render_html};
+use crate::runbook::{self, Drill, Runbook};
+use crate::store::LocalStore;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// `failover` or `drill`.
+    pub command: String,
+    pub runbook: Runbook,
+    pub drill: Option<Drill>,
+    pub mode: Mode,
+    /// T0; `None` means now.
+    pub t0: Option<DateTime<Utc>>,
+    pub var_overrides: BTreeMap<String, String>,
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    pub max_parallel: usize,
+    pub force_unlock: bool,
+}
+
+/// Why a run could not be started or reopened.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// Bad input: exit code 2.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A run in progress: its plan, journal, lock and the state replayed when it was opened.
+pub struct Session {
+    pub header: RunHeader,
+    pub runbook: Runbook,
+    pub plan: ExecPlan,
+    pub selected: Option<BTreeSet<String>>,
+    pub writer: Arc<Mutex<JournalWriter>>,
+    pub lock: Arc<Mutex<RunLock>>,
+    pub state: RunState,
+    /// A stale or forced lock this session took over.
+    pub displaced_lock: Option<LockHolder>,
+}
+
+impl Session {
+    /// Renew the lock's lease until the returned handle is dropped or aborted.
+    pub fn heartbeat(&self, clock: Clock) -> tokio::task::JoinHandle<()> {
+        let lock = self.lock.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(crate::engine::LEASE / 4).await;
+                if let Ok(mut l) = lock.lock() {
+                    let _ = l.renew(clock.now());
+                }
+            }
+        })
+    }
+
+    /// The run's state as the journal now tells it.
+    pub fn replay(&self) -> Result<RunState, SessionError> {
+        let path = self
+            .writer
+            .lock()
+            .map(|w| w.path().to_path_buf())
+            .map_err(|_| SessionError::Io("journal lock poisoned".into()))?;
+        let (entries, _) = read_entries(&path)?;
+        RunState::replay(&entries).ok_or(SessionError::Journal(JournalError::NoHeader { path }))
+    }
+
+    /// Options for the engine.
+    pub fn options(&self, approvals: crate::actions::Approvals) -> RunOptions {
+        RunOptions {
+            mode: self.header.mode,
+            max_parallel: self.header.max_parallel,
+            approvals,
+            selected: self.selected.clone(),
+        }
+    }
+}
+
+/// Start a new run: lock, then journal header.
+pub fn start_run(
+    store: &LocalStore,
+    req: RunRequest,
+    clock: Clock,
+) -> Result<Session, SessionError> {
+    let selected = selection(&req.runbook, &req.only, &req.skip).map_err(SessionError::Invalid)?;
+    let now = clock.now();
+    let run_id = new_run_id(now);
+    let (lock, displaced) = RunLock::acquire(
+        &store.lock_path(&req.runbook.name),
+        &req.runbook.name,
+        &run_id,
+        now,
+        req.force_unlock,
+    )?;
+    let sha = sha256_file(&req.runbook.path).map_err(|e| {
+        SessionError::Io(format!("cannot read {}: {e}", req.runbook.path.display()))
+    })?;
+    let targets = req
+        .drill
+        .as_ref()
+        .map(|d| d.targets)
+        .unwrap_or(req.runbook.targets);
+    let header = RunHeader {
+        run_id: run_id.clone(),
+        command: req.command.clone(),
+        runbook_name: req.runbook.name.clone(),
+        runbook_path: absolute(&req.runbook.path),
+        runbook_sha256: sha,
+        drill_path: req.drill.as_ref().map(|d| absolute(&d.path)),
+        drill_name: req.drill.as_ref().map(|d| d.name.clone()),
+        mode: req.mode,
+        t0: req.t0.unwrap_or(now),
+        rto_target_secs: targets.rto.map(|d| d.as_secs()),
+        rpo_target_secs: targets.rpo.map(|d| d.as_secs()),
+        var_overrides: req.var_overrides.clone(),
+        only: req.only.clone(),
+        skip: req.skip.clone(),
+        max_parallel: req.max_parallel.max(1),
+        host: hostname(),
+        pid: std::process::id(),
+    };
+    let mut writer = JournalWriter::create(&store.journal_path(&run_id))?;
+    let entry = writer.append(
+        now,
+        Record::RunStarted {
+            header: Box::new(header.clone()),
+        },
+    )?;
+    let state = RunState::replay(&[entry])
+        .ok_or_else(|| SessionError::Io("cannot replay the new journal".into()))?;
+    Ok(Session {
+        plan: exec_plan(&req.runbook),
+        runbook: req.runbook,
+        header,
+        selected,
+        writer: Arc::new(Mutex::new(writer)),
+        lock: Arc::new(Mutex::new(lock)),
+        state,
+        displaced_lock: displaced,
+    })
+}
+
+fn absolute(path: &std::path::Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Reopen a run to continue it (`drctl resume`). The runbook is loaded again from the path
+/// the journal names and must be unchanged; the lock is taken again (a stale lock of the
+/// same run is taken over).
+pub fn open_run(
+    store: &LocalStore,
+    run_id: &str,
+    clock: Clock,
+    force_unlock: bool,
+) -> Result<Session, SessionError> {
+    let path = store.journal_path(run_id);
+    if !path.is_file() {
+        return Err(SessionError::Invalid(format!(
+            "there is no run `{run_id}` in {} (see `drctl runs`)",
+            store.root().display()
+        )));
+    }
+    let (entries, _) = read_entries(&path)?;
+    let state = RunState::replay(&entries).ok_or(JournalError::NoHeader { path: path.clone() })?;
+    let header = state.header.clone();
+    let sha = sha256_file(&header.runbook_path).map_err(|e| {
+        SessionError::Invalid(format!(
+            "cannot read the runbook of run {run_id} at {}: {e}",
+            header.runbook_path.display()
+        ))
+    })?;
+    if sha != header.runbook_sha256 {
+        return Err(SessionError::Invalid(format!(
+            "runbook {} changed since run {run_id} started; resuming would run different steps. Restore the file, or start a new run",
+            header.runbook_path.display()
+        )));
+    }
+    let runbook = match &header.drill_path {
+        Some(drill) => runbook::load_drill(drill, &header.var_overrides).map(|(_, rb)| rb),
+        None => runbook::load_runbook(&header.runbook_path, &header.var_overrides),
+    }
+    .map_err(|d| SessionError::Invalid(d.render(false)))?;
+    let selected =
+        selection(&runbook, &header.only, &header.skip).map_err(SessionError::Invalid)?;
+    let (lock, displaced) = RunLock::acquire(
+        &store.lock_path(&header.runbook_name),
+        &header.runbook_name,
+        run_id,
+        clock.now(),
+        force_unlock,
+    )?;
+    let (mut writer, _) = JournalWriter::reopen(&path)?;
+    writer.append(
+        clock.now(),
+        Record::RunResumed {
+            pid: std::process::id(),
+            host: hostname(),
+        },
+    )?;
+    Ok(Session {
+        plan: exec_plan(&runbook),
+        runbook,
+        header,
+        selected,
+        writer: Arc::new(Mutex::new(writer)),
+        lock: Arc::new(Mutex::new(lock)),
+        state,
+        displaced_lock: displaced,
+    })
+}
+
+/// After a drill's steps: undo what it did (isolated drills, and any drill that failed),
+/// build the report, keep it (JSON and HTML) and append the history.
+pub async fn finish_drill(
+    engine: &Engine,
+    session: &Session,
+    store: &LocalStore,
+    approvals: crate::actions::Approvals,
+) -> Result<(Report, std::path::PathBuf), SessionError> {
+    let state = session.replay()?;
+    if session.header.mode == Mode::DrillIsolated
+        || state.status != Some(crate::engine::RunStatus::Succeeded)
+    {
+        let opts = session.options(approvals);
+        // Undo gets its own bounded time: cleanup must not hang a scheduled run forever.
+        let _ = tokio::time::timeout(
+            Duration::from_secs(3600),
+            engine.undo(&session.plan, session.writer.clone(), &state, &opts),
+        )
+        .await;
+    }
+    let state = session.replay()?;
+    let report = Report::build(&state, &session.plan);
+    let paths = save_report(store, &report)?;
+    append_history(&store.history_path(), &HistoryEntry::from(&report))
+        .map_err(|e| SessionError::Io(format!("cannot append to the drill history: {e}")))?;
+    Ok((report, paths))
+}
+
+/// Write `report.json` and `report.html` into the run's directory; returns the HTML path.
+pub fn save_report(
+    store: &LocalStore,
+    report: &Report,
+) -> Result<std::path::PathBuf, SessionError> {
+    let dir = store.run_dir(&report.run_id);
+    let io = |e: std::io::Error| {
+        SessionError::Io(format!("cannot write the report in {}: {e}", dir.display()))
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let json = serde_json::to_vec_pretty(report).map_err(|e| SessionError::Io(e.to_string()))?;
+    std::fs::write(dir.join("report.json"), json).map_err(io)?;
+    let history = read_history(&store.history_path()).unwrap_or_default();
+    let html_path = dir.join("report.html");
+    std::fs::write(&html_path, render_html(report, &history)).map_err(io)?;
+    Ok(html_path)
+}
