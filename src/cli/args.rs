@@ -314,6 +314,10 @@ pub struct DrillArgs {
     pub max_parallel: u16,
     #[command(flatten)]
     pub vars: VarArgs,
+    /// Take the runbook's lock even if another run holds it (dangerous: two runs could act
+    /// at once; prefer `drctl resume` of the holder)
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -346,6 +350,10 @@ pub struct FailoverArgs {
     pub max_parallel: u16,
     #[command(flatten)]
     pub vars: VarArgs,
+    /// Take the runbook's lock even if another run holds it (dangerous: two runs could act
+    /// at once; prefer `drctl resume` of the holder)
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -359,6 +367,10 @@ pub struct ResumeArgs {
     /// Approve this `approve` step in advance (repeatable)
     #[arg(long, value_name = "STEP")]
     pub approve: Vec<String>,
+    /// Take the runbook's lock even if another run holds it (dangerous: two runs could act
+    /// at once; prefer `drctl resume` of the holder)
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Clone, Args)]

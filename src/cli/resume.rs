@@ -1,20 +1,63 @@
-//! `drctl resume`. Not implemented in this build: it waits for the run journal and the run engine.
+//! `drctl resume RUN_ID`: continue a run after a crash, Ctrl-C or a failed step. Succeeded
+//! steps are skipped; steps that were running when the process died are *in doubt* and
+//! their actions reconcile with AWS (by token or tag) before acting again.
+
+use anyhow::Context;
 
 use super::args::{OutputFormat, ResumeArgs};
+use super::execute::{
+    approvals, aws_clients, execute, exit_for, interactive, print_report, runtime, session_error,
+    view_for,
+};
 use super::exit::Exit;
-use super::not_implemented::not_implemented;
+use super::progress::Progress;
 use super::settings::Settings;
+use crate::engine::{Engine, RunStatus};
+use crate::measure::Clock;
+use crate::report::Report;
+use crate::runner;
+use crate::store::LocalStore;
 
 /// Runs `drctl resume`.
 pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
-    settings.output(
+    let format = settings.output(
         "resume",
         &[OutputFormat::Human, OutputFormat::Json, OutputFormat::Jsonl],
     )?;
-    let _ = args;
-    Ok(not_implemented(
-        settings,
-        "resume",
-        "the run journal and the run engine",
-    ))
+    let store = LocalStore::new(&settings.state_dir);
+    let rt = runtime()?;
+    rt.block_on(async {
+        let clock = Clock::system();
+        if !args.yes && !interactive() {
+            eprintln!("error: refusing to resume run {} without confirmation: there is no terminal to ask. Pass --yes (nothing was changed)", args.run_id);
+            return Ok(Exit::Refused);
+        }
+        let aws = aws_clients(settings).await?;
+        let session = match runner::open_run(&store, &args.run_id, clock, args.force_unlock) {
+            Ok(s) => s,
+            Err(e) => return Ok(session_error(settings, e)),
+        };
+        let drill = session.header.drill_name.is_some();
+        let progress = Progress::new(view_for(settings, format));
+        let engine = Engine { aws, clock, sink: progress.sink() };
+        let approvals = approvals(&args.approve, &progress);
+        let status = if session.state.status == Some(RunStatus::Succeeded) {
+            progress.println(&format!("run {} already finished; nothing to run", args.run_id));
+            RunStatus::Succeeded
+        } else {
+            execute(&engine, &session, approvals.clone(), true).await
+        };
+        let (report, html) = if drill {
+            runner::finish_drill(&engine, &session, &store, approvals)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?
+        } else {
+            let report = Report::build(&session.replay()?, &session.plan);
+            let html = runner::save_report(&store, &report).context("cannot keep the report")?;
+            (report, html)
+        };
+        progress.finish();
+        print_report(settings, format, &report, Some(&html))?;
+        Ok(exit_for(status, &report, drill))
+    })
 }

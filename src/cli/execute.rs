@@ -1,0 +1,223 @@
+//! What `failover`, `drill` and `resume` share: the async runtime, AWS clients, the event
+//! view, Ctrl-C handling, approvals at the terminal, confirmation, and printing the result
+//! (human text on stderr, JSON on stdout).
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::args::OutputFormat;
+use super::exit::Exit;
+use super::progress::{EventView, Progress};
+use super::settings::Settings;
+use crate::actions::{Approvals, AskFn};
+use crate::aws::{AwsClients, AwsSettings};
+use crate::engine::{Engine, RunEvent, RunStatus};
+use crate::report::{Report, Verdict, render_human};
+use crate::runner::{Session, SessionError};
+
+/// A multi-threaded tokio runtime for one command.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// AWS clients from the global flags, with credentials checked (fast failure).
+pub(crate) async fn aws_clients(settings: &Settings) -> anyhow::Result<AwsClients> {
+    let aws = AwsClients::new(&AwsSettings {
+        profile: settings.profile.clone(),
+        region: settings.region.clone(),
+        endpoint_url: settings.endpoint_url.clone(),
+        ..AwsSettings::default()
+    })
+    .await;
+    aws.check_credentials(settings.profile.as_deref()).await?;
+    Ok(aws)
+}
+
+/// The event view for an output format.
+pub(crate) fn view_for(settings: &Settings, format: OutputFormat) -> EventView {
+    match format {
+        OutputFormat::Jsonl => EventView::Jsonl,
+        OutputFormat::Json => EventView::Silent,
+        _ if settings.quiet() => EventView::Silent,
+        _ if std::io::stderr().is_terminal() && std::env::var_os("DRCTL_PLAIN").is_none() => {
+            EventView::Bars
+        }
+        _ => EventView::Lines,
+    }
+}
+
+/// Whether a person can be asked at this terminal.
+pub(crate) fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Read one line from the terminal after a prompt on stderr.
+pub(crate) fn prompt(question: &str) -> Option<String> {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).ok()?;
+    Some(line.trim().to_string())
+}
+
+/// Approvals: pre-approved steps, and a terminal prompt when there is a terminal.
+pub(crate) fn approvals(pre: &[String], progress: &Progress) -> Approvals {
+    let ask: Option<AskFn> = interactive().then(|| {
+        let progress = progress.clone();
+        let ask: AskFn = Arc::new(move |step: String, message: String| {
+            let progress = progress.clone();
+            Box::pin(async move {
+                tokio::task::spawn_blocking(move || {
+                    progress.suspend(|| {
+                        prompt(&format!("approval `{step}`: {message} [y/N] "))
+                            .is_some_and(|a| matches!(a.to_ascii_lowercase().as_str(), "y" | "yes"))
+                    })
+                })
+                .await
+                .unwrap_or(false)
+            })
+        });
+        ask
+    });
+    Approvals {
+        pre_approved: pre.iter().cloned().collect::<BTreeSet<_>>(),
+        ask,
+    }
+}
+
+/// Deliver Ctrl-C presses to the engine.
+pub(crate) fn interrupts() -> crate::engine::Interrupts {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Map a session error to an exit code, printing it.
+pub(crate) fn session_error(settings: &Settings, err: SessionError) -> Exit {
+    let label = if settings.color {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
+    };
+    eprintln!("{label}: {err}");
+    match err {
+        SessionError::Lock(crate::engine::LockError::Io { .. }) => Exit::Failure,
+        SessionError::Lock(_) => Exit::Refused,
+        SessionError::Invalid(_) => Exit::Invalid,
+        _ => Exit::Failure,
+    }
+}
+
+/// Execute a session's plan with live progress; returns the final status.
+pub(crate) async fn execute(
+    engine: &Engine,
+    session: &Session,
+    approvals: Approvals,
+    resumed: bool,
+) -> RunStatus {
+    (engine.sink)(RunEvent::RunStarted {
+        run_id: session.header.run_id.clone(),
+        runbook: session.header.runbook_name.clone(),
+        mode: session.header.mode,
+        t0: session.header.t0,
+        rto_target_secs: session.header.rto_target_secs,
+        steps: session.plan.steps.iter().map(|s| s.id.clone()).collect(),
+        resumed,
+        at: engine.clock.now(),
+    });
+    let heartbeat = session.heartbeat(engine.clock);
+    let opts = session.options(approvals);
+    let state = session.replay().unwrap_or_else(|_| session.state.clone());
+    let status = engine
+        .execute(
+            &session.plan,
+            session.writer.clone(),
+            state,
+            &opts,
+            interrupts(),
+        )
+        .await;
+    heartbeat.abort();
+    status
+}
+
+/// Print the report: human text on stderr, or the JSON document on stdout.
+pub(crate) fn print_report(
+    settings: &Settings,
+    format: OutputFormat,
+    report: &Report,
+    html: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Json | OutputFormat::Jsonl => {
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer(&mut out, report)?;
+            writeln!(out)?;
+        }
+        _ => {
+            if !settings.quiet() {
+                eprint!("\n{}", render_human(report));
+                if let Some(path) = html {
+                    eprintln!("report: {}", path.display());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The exit code of a finished run.
+pub(crate) fn exit_for(status: RunStatus, report: &Report, drill: bool) -> Exit {
+    match status {
+        RunStatus::Interrupted => Exit::Interrupted,
+        RunStatus::Failed => Exit::Failure,
+        RunStatus::Succeeded if drill && report.cleanup.status == "leftovers" => Exit::Failure,
+        RunStatus::Succeeded => match report.result {
+            Verdict::Met => Exit::Success,
+            Verdict::Missed if drill => Exit::TargetMissed,
+            Verdict::Missed => Exit::Success,
+            Verdict::Error if drill => Exit::Failure,
+            Verdict::Error => Exit::Success,
+        },
+    }
+}
+
+/// Print the dry-run listing.
+pub(crate) fn print_dry_run(
+    calls: &[(String, Vec<String>)],
+    format: OutputFormat,
+) -> anyhow::Result<()> {
+    if matches!(format, OutputFormat::Json | OutputFormat::Jsonl) {
+        let doc: Vec<_> = calls
+            .iter()
+            .map(|(step, calls)| serde_json::json!({ "step": step, "mutating_calls": calls }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "dry_run": true, "steps": doc }))?
+        );
+    } else {
+        println!("dry run: no AWS call is made. In plan order, each step would:");
+        for (step, calls) in calls {
+            if calls.is_empty() {
+                println!("  {step}: (no mutating call)");
+            }
+            for call in calls {
+                println!("  {step}: {call}");
+            }
+        }
+    }
+    Ok(())
+}
