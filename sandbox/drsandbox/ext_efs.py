@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
+from moto.efs import urls as efs_urls
 from moto.efs.exceptions import FileSystemNotFound
 from moto.efs.models import EFSBackend, FileSystem
 from moto.efs.responses import EFSResponse
@@ -236,6 +237,8 @@ def install() -> None:
         put_backup_policy,
     ):
         setattr(EFSResponse, handler.__name__, handler)
+    # moto's own catch-all ("{0}/.*?$") never becomes a Flask path; "/.*" does (<path:route>).
+    efs_urls.url_paths["{0}/.*$"] = efs_urls.response.dispatch
 
     # Every file system shows FileSystemProtection (moto's info_json lists public attributes).
     original_init = FileSystem.__init__

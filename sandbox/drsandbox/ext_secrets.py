@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.secretsmanager.exceptions import InvalidParameterException, SecretNotFoundException
 from moto.secretsmanager.models import FakeSecret, ReplicaSecret, SecretsManagerBackend
 from moto.secretsmanager.responses import SecretsManagerResponse
@@ -75,9 +76,7 @@ def set_lag(account: str, secret_id: str, region: str, lagging: bool, new_secret
     }
 
 
-def stop_replication_to_replica(self: SecretsManagerResponse) -> str:
-    import json
-
+def stop_replication_to_replica(self: SecretsManagerResponse) -> ActionResult:
     secret_id = self._get_param("SecretId")
     account, region = self.current_account, self.region
     sm: SecretsManagerBackend = backend("secretsmanager", account, region)
@@ -108,7 +107,7 @@ def stop_replication_to_replica(self: SecretsManagerResponse) -> str:
     sm.secrets[standalone.name] = standalone
     source.replicas = [r for r in source.replicas if r.region != region]
     LAGS.pop((account, replica.arn), None)
-    return json.dumps({"ARN": standalone.arn})
+    return ActionResult({"ARN": standalone.arn})
 
 
 def install() -> None:
