@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from moto.backup import urls as backup_urls
-from moto.backup.models import BackupBackend, Vault
+from moto.backup.models import Vault
 from moto.backup.responses import BackupResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_api._internal import mock_random
@@ -877,4 +877,3 @@ def install() -> None:
     # Every Backup path reaches moto's dispatcher, which picks the operation from botocore's
     # model; the catch-all keeps trailing slashes (`/recovery-points/`) and encoded ARNs.
     backup_urls.url_paths["{0}/.*$"] = backup_urls.response.dispatch
-    assert BackupBackend  # moto's own model stays the owner of vaults, plans and tags
