@@ -71,10 +71,11 @@ fn remove_stale_state_dirs() {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = name.strip_prefix("drctl-sandbox-") {
-            if pid.parse::<u32>().is_ok() && !PathBuf::from(format!("/proc/{pid}")).exists() {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
+        if let Some(pid) = name.strip_prefix("drctl-sandbox-")
+            && pid.parse::<u32>().is_ok()
+            && !PathBuf::from(format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }
