@@ -65,15 +65,18 @@ def _vault(account: str, region: str, name: str) -> Vault:
     return vaults[name]
 
 
+def _fingerprint(request: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def _check_idempotency(account: str, region: str, op: str, token: str | None, request: dict[str, Any]) -> str | None:
     """Returns the job id of an earlier identical call with the same token, if any."""
     if not token:
         return None
-    fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
     key = (account, region, op, token)
     if key in IDEMPOTENCY:
         earlier_fp, job_id = IDEMPOTENCY[key]
-        if earlier_fp != fingerprint:
+        if earlier_fp != _fingerprint(request):
             raise json_error(
                 "InvalidRequestException",
                 f"IdempotencyToken {token} was already used with different parameters",
@@ -84,8 +87,7 @@ def _check_idempotency(account: str, region: str, op: str, token: str | None, re
 
 def _remember_token(account: str, region: str, op: str, token: str | None, request: dict[str, Any], job_id: str) -> None:
     if token:
-        fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
-        IDEMPOTENCY[(account, region, op, token)] = (fingerprint, job_id)
+        IDEMPOTENCY[(account, region, op, token)] = (_fingerprint(request), job_id)
 
 
 # --- recovery points ---------------------------------------------------------------------
