@@ -305,7 +305,7 @@ impl Action for RestoreEfs {
                         "restore job {job_id}: {}{}",
                         other.map(|s| s.as_str()).unwrap_or("PENDING"),
                         job.percent_done()
-                            .map(|p| format!(" ({p}%)"))
+                            .map(|p| format!(" ({}%)", p.trim_end_matches('%')))
                             .unwrap_or_default()
                     ))),
                 }

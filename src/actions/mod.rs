@@ -13,6 +13,7 @@ mod ecs;
 mod efs;
 mod exec;
 mod http;
+pub mod iam;
 mod notify;
 mod poll;
 mod route53;

@@ -413,6 +413,9 @@ pub struct ReportArgs {
     /// Write to this file instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// With --format html: add the chart of every drill in the history
+    #[arg(long)]
+    pub history: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -20,6 +20,7 @@ mod progress;
 mod report;
 mod resume;
 mod runs;
+mod runs_common;
 mod schema;
 mod settings;
 mod status;

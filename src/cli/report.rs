@@ -1,17 +1,40 @@
-//! `drctl report`. Not implemented in this build: it waits for the report model and its terminal, JSON and HTML renderers.
+//! `drctl report RUN_ID`: render any past run as terminal text, JSON or a self-contained
+//! HTML page (with the drill history chart when `--history` is given).
 
-use super::args::{OutputFormat, ReportArgs};
+use super::args::{OutputFormat, ReportArgs, ReportFormat};
 use super::exit::Exit;
-use super::not_implemented::not_implemented;
+use super::runs_common::load_report;
 use super::settings::Settings;
+use crate::report::{read_history, render_html, render_human};
+use crate::store::LocalStore;
 
 /// Runs `drctl report`.
 pub fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<Exit> {
-    settings.output("report", &[OutputFormat::Human])?;
-    let _ = args;
-    Ok(not_implemented(
-        settings,
-        "report",
-        "the report model and its terminal, JSON and HTML renderers",
-    ))
+    settings.output("report", &[OutputFormat::Human, OutputFormat::Json])?;
+    let store = LocalStore::new(&settings.state_dir);
+    let report = load_report(&store, &args.run_id)?;
+    let format = match (args.format, settings.output) {
+        (ReportFormat::Human, Some(OutputFormat::Json)) => ReportFormat::Json,
+        (f, _) => f,
+    };
+    let text = match format {
+        ReportFormat::Human => render_human(&report),
+        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        ReportFormat::Html => {
+            let history = if args.history {
+                read_history(&store.history_path())?
+            } else {
+                Vec::new()
+            };
+            render_html(&report, &history)
+        }
+    };
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, text)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(Exit::Success)
 }
