@@ -1,0 +1,872 @@
+"""AWS Backup: selections, recovery points, and backup, restore and copy jobs.
+
+moto 5.2.5 keeps vaults and plans (`moto.backup`); this module adds the rest on top of
+them. Jobs are plain records that the ticker moves forward; their side effects (a recovery
+point in a vault, a new EFS file system, a recovery point in another region's vault) happen
+in the same locked step that marks them COMPLETED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any
+
+from moto.backup import urls as backup_urls
+from moto.backup.models import BackupBackend, Vault
+from moto.backup.responses import BackupResponse
+from moto.core.responses import ActionResult, EmptyResult
+from moto.moto_api._internal import mock_random
+
+from . import state
+from .common import backend, json_error, paginate, params, parse_arn
+
+GIB = 1024**3
+DEFAULT_BACKUP_SIZE = 2 * GIB
+
+# (account, region) -> id -> record
+RECOVERY_POINTS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+BACKUP_JOBS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+RESTORE_JOBS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+COPY_JOBS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+SELECTIONS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+# (account, region, operation, token) -> (fingerprint of the parameters, job id)
+IDEMPOTENCY: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+
+
+@state.on_reset
+def _reset() -> None:
+    for table in (RECOVERY_POINTS, BACKUP_JOBS, RESTORE_JOBS, COPY_JOBS, SELECTIONS):
+        table.clear()
+    IDEMPOTENCY.clear()
+
+
+def _table(table: dict[tuple[str, str], dict[str, Any]], account: str, region: str) -> dict[str, Any]:
+    return table.setdefault((account, region), {})
+
+
+def _not_found(message: str) -> Exception:
+    return json_error("ResourceNotFoundException", message)
+
+
+def _invalid(message: str) -> Exception:
+    return json_error("InvalidParameterValueException", message)
+
+
+def _job_id() -> str:
+    return str(mock_random.uuid4()).upper()
+
+
+def _vault(account: str, region: str, name: str) -> Vault:
+    vaults = backend("backup", account, region).vaults
+    if name not in vaults:
+        raise _not_found(f"Backup vault {name} not found in {region}")
+    return vaults[name]
+
+
+def _check_idempotency(account: str, region: str, op: str, token: str | None, request: dict[str, Any]) -> str | None:
+    """Returns the job id of an earlier identical call with the same token, if any."""
+    if not token:
+        return None
+    fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+    key = (account, region, op, token)
+    if key in IDEMPOTENCY:
+        earlier_fp, job_id = IDEMPOTENCY[key]
+        if earlier_fp != fingerprint:
+            raise json_error(
+                "InvalidRequestException",
+                f"IdempotencyToken {token} was already used with different parameters",
+            )
+        return job_id
+    return None
+
+
+def _remember_token(account: str, region: str, op: str, token: str | None, request: dict[str, Any], job_id: str) -> None:
+    if token:
+        fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+        IDEMPOTENCY[(account, region, op, token)] = (fingerprint, job_id)
+
+
+# --- recovery points ---------------------------------------------------------------------
+
+
+def efs_restore_metadata(fs: Any) -> dict[str, str]:
+    """The metadata AWS Backup records for an EFS recovery point (GetRecoveryPointRestoreMetadata)."""
+    return {
+        "file-system-id": fs.file_system_id,
+        "Encrypted": "true" if fs.encrypted else "false",
+        "KmsKeyId": fs.kms_key_id or "",
+        "PerformanceMode": fs.performance_mode,
+        "CreationToken": fs.creation_token,
+        "newFileSystem": "false",
+    }
+
+
+def create_recovery_point(
+    account: str,
+    region: str,
+    vault_name: str,
+    resource_arn: str,
+    creation: float,
+    size: int,
+    *,
+    metadata: dict[str, str] | None = None,
+    created_by: dict[str, str] | None = None,
+    source_vault_arn: str | None = None,
+    completion: float | None = None,
+    iam_role_arn: str | None = None,
+    lifecycle: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
+    source_tags: list[dict[str, str]] | None = None,
+    arn: str | None = None,
+) -> dict[str, Any]:
+    """Stores a COMPLETED recovery point in a vault; used by jobs, the seed and the control API."""
+    vault = _vault(account, region, vault_name)
+    if metadata is None:
+        metadata = _metadata_for_resource(account, resource_arn)
+    if arn is None:
+        arn = f"arn:aws:backup:{region}:{account}:recovery-point:{mock_random.uuid4()}"
+    rp = {
+        "arn": arn,
+        "account": account,
+        "region": region,
+        "vault_name": vault_name,
+        "vault_arn": vault.backup_vault_arn,
+        "source_vault_arn": source_vault_arn,
+        "resource_arn": resource_arn,
+        "resource_type": "EFS",
+        "resource_name": metadata.get("CreationToken", ""),
+        "creation": creation,
+        "completion": completion if completion is not None else creation,
+        "size": int(size),
+        "status": "COMPLETED",
+        "metadata": dict(metadata),
+        "created_by": created_by,
+        "iam_role_arn": iam_role_arn or f"arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole",
+        "encryption_key_arn": f"arn:aws:kms:{region}:{account}:key/00000000-0000-0000-0000-0000000000aa",
+        "lifecycle": lifecycle,
+        "source_tags": list(source_tags or []),
+    }
+    _table(RECOVERY_POINTS, account, region)[arn] = rp
+    vault.num_of_recovery_points += 1
+    if tags:
+        backend("backup", account, region).tag_resource(arn, tags)
+    return rp
+
+
+def _metadata_for_resource(account: str, resource_arn: str) -> dict[str, str]:
+    arn = parse_arn(resource_arn)
+    fs_id = arn["resource"].split("/")[-1]
+    fs = backend("efs", account, arn["region"]).file_systems_by_id.get(fs_id)
+    if fs is not None:
+        return efs_restore_metadata(fs)
+    return {
+        "file-system-id": fs_id,
+        "Encrypted": "false",
+        "KmsKeyId": "",
+        "PerformanceMode": "generalPurpose",
+        "CreationToken": fs_id,
+        "newFileSystem": "false",
+    }
+
+
+def _find_rp(account: str, region: str, vault_name: str | None, arn: str) -> dict[str, Any]:
+    rp = _table(RECOVERY_POINTS, account, region).get(arn)
+    if rp is None or (vault_name is not None and rp["vault_name"] != vault_name):
+        raise _not_found(f"Recovery point {arn} not found")
+    return rp
+
+
+def _rp_common(rp: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "RecoveryPointArn": rp["arn"],
+        "BackupVaultName": rp["vault_name"],
+        "BackupVaultArn": rp["vault_arn"],
+        "ResourceArn": rp["resource_arn"],
+        "ResourceType": rp["resource_type"],
+        "IamRoleArn": rp["iam_role_arn"],
+        "Status": rp["status"],
+        "CreationDate": state.to_datetime(rp["creation"]),
+        "InitiationDate": state.to_datetime(rp["creation"]),
+        "CompletionDate": state.to_datetime(rp["completion"]),
+        "BackupSizeInBytes": rp["size"],
+        "EncryptionKeyArn": rp["encryption_key_arn"],
+        "IsEncrypted": True,
+        "IsParent": False,
+        "ResourceName": rp["resource_name"],
+        "VaultType": "BACKUP_VAULT",
+    }
+    if rp["source_vault_arn"]:
+        out["SourceBackupVaultArn"] = rp["source_vault_arn"]
+    if rp["created_by"]:
+        out["CreatedBy"] = rp["created_by"]
+    if rp["lifecycle"]:
+        out["Lifecycle"] = rp["lifecycle"]
+    if rp.get("last_restore"):
+        out["LastRestoreTime"] = state.to_datetime(rp["last_restore"])
+    return out
+
+
+def rp_summary(rp: dict[str, Any]) -> dict[str, Any]:
+    """JSON for the control API and the seed summary."""
+    return {
+        "recovery_point_arn": rp["arn"],
+        "vault": rp["vault_name"],
+        "region": rp["region"],
+        "resource_arn": rp["resource_arn"],
+        "creation_time": state.rfc3339(rp["creation"]),
+        "size_bytes": rp["size"],
+        "source_vault_arn": rp["source_vault_arn"],
+    }
+
+
+def list_recovery_points_by_backup_vault(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    vault_name = p["BackupVaultName"]
+    _vault(self.current_account, self.region, vault_name)
+    rps = [r for r in _table(RECOVERY_POINTS, self.current_account, self.region).values() if r["vault_name"] == vault_name]
+    if p.get("ByResourceArn"):
+        rps = [r for r in rps if r["resource_arn"] == p["ByResourceArn"]]
+    if p.get("ByResourceType"):
+        rps = [r for r in rps if r["resource_type"] == p["ByResourceType"]]
+    if p.get("ByBackupPlanId"):
+        rps = [r for r in rps if (r["created_by"] or {}).get("BackupPlanId") == p["ByBackupPlanId"]]
+    if p.get("ByCreatedAfter"):
+        rps = [r for r in rps if r["creation"] >= p["ByCreatedAfter"].timestamp()]
+    if p.get("ByCreatedBefore"):
+        rps = [r for r in rps if r["creation"] <= p["ByCreatedBefore"].timestamp()]
+    rps.sort(key=lambda r: r["creation"], reverse=True)
+    page, token = paginate(rps, p.get("MaxResults"), p.get("NextToken"))
+    result: dict[str, Any] = {"RecoveryPoints": [_rp_common(r) for r in page]}
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
+
+
+def list_recovery_points_by_resource(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    resource_arn = p["ResourceArn"]
+    rps = [r for r in _table(RECOVERY_POINTS, self.current_account, self.region).values() if r["resource_arn"] == resource_arn]
+    rps.sort(key=lambda r: r["creation"], reverse=True)
+    page, token = paginate(rps, p.get("MaxResults"), p.get("NextToken"))
+    result: dict[str, Any] = {
+        "RecoveryPoints": [
+            {
+                "RecoveryPointArn": r["arn"],
+                "CreationDate": state.to_datetime(r["creation"]),
+                "Status": r["status"],
+                "EncryptionKeyArn": r["encryption_key_arn"],
+                "BackupSizeBytes": r["size"],
+                "BackupVaultName": r["vault_name"],
+                "IsParent": False,
+                "ResourceName": r["resource_name"],
+                "VaultType": "BACKUP_VAULT",
+            }
+            for r in page
+        ]
+    }
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
+
+
+def describe_recovery_point(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    _vault(self.current_account, self.region, p["BackupVaultName"])
+    rp = _find_rp(self.current_account, self.region, p["BackupVaultName"], p["RecoveryPointArn"])
+    out = _rp_common(rp)
+    out["StorageClass"] = "WARM"
+    return ActionResult(out)
+
+
+def get_recovery_point_restore_metadata(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    vault = _vault(self.current_account, self.region, p["BackupVaultName"])
+    rp = _find_rp(self.current_account, self.region, p["BackupVaultName"], p["RecoveryPointArn"])
+    return ActionResult(
+        {
+            "BackupVaultArn": vault.backup_vault_arn,
+            "RecoveryPointArn": rp["arn"],
+            "RestoreMetadata": dict(rp["metadata"]),
+            "ResourceType": rp["resource_type"],
+        }
+    )
+
+
+def delete_recovery_point(self: BackupResponse) -> EmptyResult:
+    p = params(self)
+    vault = _vault(self.current_account, self.region, p["BackupVaultName"])
+    rp = _find_rp(self.current_account, self.region, p["BackupVaultName"], p["RecoveryPointArn"])
+    del _table(RECOVERY_POINTS, self.current_account, self.region)[rp["arn"]]
+    vault.num_of_recovery_points = max(0, vault.num_of_recovery_points - 1)
+    return EmptyResult()
+
+
+# --- backup selections -------------------------------------------------------------------
+
+
+def _plan(account: str, region: str, plan_id: str) -> Any:
+    plans = backend("backup", account, region).plans
+    if plan_id not in plans or plans[plan_id].deletion_date is not None:
+        raise _not_found(f"Backup plan {plan_id} not found")
+    return plans[plan_id]
+
+
+def create_backup_selection(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    plan = _plan(self.current_account, self.region, p["BackupPlanId"])
+    selection = p["BackupSelection"]
+    return ActionResult(
+        _store_selection(self.current_account, self.region, plan.backup_plan_id, selection, p.get("CreatorRequestId"))
+    )
+
+
+def _store_selection(account: str, region: str, plan_id: str, selection: dict[str, Any], creator_request_id: str | None) -> dict[str, Any]:
+    selections = _table(SELECTIONS, account, region)
+    for existing in selections.values():
+        if existing["plan_id"] == plan_id and existing["selection"]["SelectionName"] == selection["SelectionName"]:
+            raise json_error("AlreadyExistsException", f"Selection {selection['SelectionName']} already exists")
+    selection_id = str(mock_random.uuid4())
+    record = {
+        "id": selection_id,
+        "plan_id": plan_id,
+        "selection": selection,
+        "creation": state.now(),
+        "creator_request_id": creator_request_id,
+    }
+    selections[selection_id] = record
+    return {"SelectionId": selection_id, "BackupPlanId": plan_id, "CreationDate": state.to_datetime(record["creation"])}
+
+
+def _find_selection(account: str, region: str, plan_id: str, selection_id: str) -> dict[str, Any]:
+    record = _table(SELECTIONS, account, region).get(selection_id)
+    if record is None or record["plan_id"] != plan_id:
+        raise _not_found(f"Backup selection {selection_id} not found")
+    return record
+
+
+def get_backup_selection(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    record = _find_selection(self.current_account, self.region, p["BackupPlanId"], p["SelectionId"])
+    result = {
+        "BackupSelection": record["selection"],
+        "SelectionId": record["id"],
+        "BackupPlanId": record["plan_id"],
+        "CreationDate": state.to_datetime(record["creation"]),
+    }
+    if record["creator_request_id"]:
+        result["CreatorRequestId"] = record["creator_request_id"]
+    return ActionResult(result)
+
+
+def list_backup_selections(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    plan_id = p["BackupPlanId"]
+    _plan(self.current_account, self.region, plan_id)
+    records = [r for r in _table(SELECTIONS, self.current_account, self.region).values() if r["plan_id"] == plan_id]
+    page, token = paginate(records, p.get("MaxResults"), p.get("NextToken"))
+    result: dict[str, Any] = {
+        "BackupSelectionsList": [
+            {
+                "SelectionId": r["id"],
+                "SelectionName": r["selection"]["SelectionName"],
+                "BackupPlanId": r["plan_id"],
+                "CreationDate": state.to_datetime(r["creation"]),
+                "IamRoleArn": r["selection"].get("IamRoleArn"),
+                **({"CreatorRequestId": r["creator_request_id"]} if r["creator_request_id"] else {}),
+            }
+            for r in page
+        ]
+    }
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
+
+
+def delete_backup_selection(self: BackupResponse) -> EmptyResult:
+    p = params(self)
+    record = _find_selection(self.current_account, self.region, p["BackupPlanId"], p["SelectionId"])
+    del _table(SELECTIONS, self.current_account, self.region)[record["id"]]
+    return EmptyResult()
+
+
+# --- backup jobs ---------------------------------------------------------------------------
+
+
+def _efs_from_arn(account: str, region: str, resource_arn: str) -> Any:
+    arn = parse_arn(resource_arn)
+    if arn["service"] != "elasticfilesystem" or not arn["resource"].startswith("file-system/"):
+        raise _invalid(f"The sandbox backs up EFS file systems only, not {resource_arn}")
+    if arn["region"] != region:
+        raise _invalid(f"Resource {resource_arn} is not in {region}")
+    fs_id = arn["resource"].split("/", 1)[1]
+    fs = backend("efs", account, region).file_systems_by_id.get(fs_id)
+    if fs is None:
+        raise _not_found(f"Resource {resource_arn} not found")
+    return fs
+
+
+def start_backup_job(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    account, region = self.current_account, self.region
+    token = p.get("IdempotencyToken")
+    request = {k: v for k, v in p.items() if k != "IdempotencyToken"}
+    earlier = _check_idempotency(account, region, "StartBackupJob", token, request)
+    if earlier:
+        job = _table(BACKUP_JOBS, account, region)[earlier]
+        return ActionResult(_start_backup_result(job))
+    vault = _vault(account, region, p["BackupVaultName"])
+    fs = _efs_from_arn(account, region, p["ResourceArn"])
+    job_id = _job_id()
+    rp_id = str(mock_random.uuid4())
+    start = state.now()
+    job = {
+        "id": job_id,
+        "account": account,
+        "region": region,
+        "vault_name": vault.backup_vault_name,
+        "vault_arn": vault.backup_vault_arn,
+        "rp_arn": f"arn:aws:backup:{region}:{account}:recovery-point:{rp_id}",
+        "resource_arn": p["ResourceArn"],
+        "resource_name": fs.creation_token,
+        "iam_role_arn": p.get("IamRoleArn"),
+        "creation": start,
+        "duration": state.DURATIONS["backup_job"],
+        "size": fs._size_value or DEFAULT_BACKUP_SIZE,
+        "state": "CREATED",
+        "completion": None,
+        "lifecycle": p.get("Lifecycle"),
+        "tags": p.get("RecoveryPointTags") or {},
+        "metadata": efs_restore_metadata(fs),
+        "source_tags": backend("efs", account, region).list_tags_for_resource(fs.file_system_id),
+    }
+    _table(BACKUP_JOBS, account, region)[job_id] = job
+    _remember_token(account, region, "StartBackupJob", token, request, job_id)
+    return ActionResult(_start_backup_result(job))
+
+
+def _start_backup_result(job: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "BackupJobId": job["id"],
+        "RecoveryPointArn": job["rp_arn"],
+        "CreationDate": state.to_datetime(job["creation"]),
+        "IsParent": False,
+    }
+
+
+def _advance_backup_job(job: dict[str, Any], moment: float) -> None:
+    if job["state"] in ("COMPLETED", "FAILED", "ABORTED"):
+        return
+    fraction = state.progress(job["creation"], job["duration"], moment)
+    if fraction >= 1.0:
+        create_recovery_point(
+            job["account"],
+            job["region"],
+            job["vault_name"],
+            job["resource_arn"],
+            job["creation"],
+            job["size"],
+            metadata=job["metadata"],
+            completion=moment,
+            iam_role_arn=job["iam_role_arn"],
+            lifecycle=job["lifecycle"],
+            tags=job["tags"],
+            source_tags=job["source_tags"],
+            arn=job["rp_arn"],  # promised by StartBackupJob
+        )
+        job["state"] = "COMPLETED"
+        job["completion"] = moment
+    elif fraction >= 0.1:
+        job["state"] = "RUNNING"
+
+
+def _backup_job_json(job: dict[str, Any]) -> dict[str, Any]:
+    fraction = 1.0 if job["state"] == "COMPLETED" else state.progress(job["creation"], job["duration"], state.now())
+    out: dict[str, Any] = {
+        "AccountId": job["account"],
+        "BackupJobId": job["id"],
+        "BackupVaultName": job["vault_name"],
+        "BackupVaultArn": job["vault_arn"],
+        "RecoveryPointArn": job["rp_arn"],
+        "ResourceArn": job["resource_arn"],
+        "CreationDate": state.to_datetime(job["creation"]),
+        "State": job["state"],
+        "PercentDone": f"{fraction * 100:.1f}",
+        "BackupSizeInBytes": job["size"],
+        "BytesTransferred": int(job["size"] * fraction),
+        "ResourceType": "EFS",
+        "ResourceName": job["resource_name"],
+        "IsParent": False,
+        "InitiationDate": state.to_datetime(job["creation"]),
+        "ExpectedCompletionDate": state.to_datetime(job["creation"] + job["duration"]),
+        "VaultType": "BACKUP_VAULT",
+    }
+    if job["iam_role_arn"]:
+        out["IamRoleArn"] = job["iam_role_arn"]
+    if job["completion"] is not None:
+        out["CompletionDate"] = state.to_datetime(job["completion"])
+    if job["lifecycle"]:
+        out["RecoveryPointLifecycle"] = job["lifecycle"]
+    return out
+
+
+def describe_backup_job(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    job = _table(BACKUP_JOBS, self.current_account, self.region).get(p["BackupJobId"])
+    if job is None:
+        raise _not_found(f"Backup job {p['BackupJobId']} not found")
+    return ActionResult(_backup_job_json(job))
+
+
+def _filter_jobs(jobs: list[dict[str, Any]], p: dict[str, Any], state_key: str, state_param: str) -> list[dict[str, Any]]:
+    if p.get(state_param):
+        jobs = [j for j in jobs if j[state_key] == p[state_param]]
+    if p.get("ByResourceArn"):
+        jobs = [j for j in jobs if j["resource_arn"] == p["ByResourceArn"]]
+    if p.get("ByCreatedAfter"):
+        jobs = [j for j in jobs if j["creation"] >= p["ByCreatedAfter"].timestamp()]
+    if p.get("ByCreatedBefore"):
+        jobs = [j for j in jobs if j["creation"] <= p["ByCreatedBefore"].timestamp()]
+    jobs.sort(key=lambda j: j["creation"], reverse=True)
+    return jobs
+
+
+def list_backup_jobs(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    jobs = list(_table(BACKUP_JOBS, self.current_account, self.region).values())
+    if p.get("ByBackupVaultName"):
+        jobs = [j for j in jobs if j["vault_name"] == p["ByBackupVaultName"]]
+    jobs = _filter_jobs(jobs, p, "state", "ByState")
+    page, token = paginate(jobs, p.get("MaxResults"), p.get("NextToken"))
+    result: dict[str, Any] = {"BackupJobs": [_backup_job_json(j) for j in page]}
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
+
+
+# --- restore jobs --------------------------------------------------------------------------
+
+
+def start_restore_job(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    account, region = self.current_account, self.region
+    token = p.get("IdempotencyToken")
+    request = {k: v for k, v in p.items() if k != "IdempotencyToken"}
+    earlier = _check_idempotency(account, region, "StartRestoreJob", token, request)
+    if earlier:
+        return ActionResult({"RestoreJobId": earlier})
+    rp_arn = p["RecoveryPointArn"]
+    rp = _table(RECOVERY_POINTS, account, region).get(rp_arn)
+    if rp is None:
+        raise _not_found(f"Recovery point {rp_arn} not found in {region}")
+    metadata = dict(p.get("Metadata") or {})
+    size_gib = rp["size"] / GIB
+    duration = state.DURATIONS["restore_base"] + state.DURATIONS["restore_per_gib"] * size_gib
+    job_id = _job_id()
+    job = {
+        "id": job_id,
+        "account": account,
+        "region": region,
+        "rp_arn": rp_arn,
+        "rp_creation": rp["creation"],
+        "source_resource_arn": rp["resource_arn"],
+        "vault_arn": rp["vault_arn"],
+        "iam_role_arn": p.get("IamRoleArn"),
+        "metadata": metadata,
+        "copy_tags": bool(p.get("CopySourceTagsToRestoredResource")),
+        "source_tags": rp["source_tags"],
+        "size": rp["size"],
+        "creation": state.now(),
+        "duration": duration,
+        "status": "PENDING",
+        "status_message": None,
+        "completion": None,
+        "created_resource_arn": None,
+    }
+    _table(RESTORE_JOBS, account, region)[job_id] = job
+    _remember_token(account, region, "StartRestoreJob", token, request, job_id)
+    return ActionResult({"RestoreJobId": job_id})
+
+
+def _finish_restore(job: dict[str, Any]) -> None:
+    """Creates (or checks) the EFS file system the restore targets; sets the job's outcome."""
+    account, region, metadata = job["account"], job["region"], job["metadata"]
+    efs = backend("efs", account, region)
+    if str(metadata.get("newFileSystem", "false")).lower() == "true":
+        token = metadata.get("CreationToken") or f"aws-backup-restore-{job['id'][:8].lower()}"
+        if token in efs.creation_tokens:
+            token = f"{token}-{job['id'][:8].lower()}"
+        encrypted = str(metadata.get("Encrypted", "false")).lower() == "true"
+        tags = list(job["source_tags"]) if job["copy_tags"] else []
+        fs = efs.create_file_system(
+            creation_token=token,
+            performance_mode=metadata.get("PerformanceMode") or "generalPurpose",
+            encrypted=encrypted,
+            kms_key_id=(metadata.get("KmsKeyId") or None) if encrypted else None,
+            throughput_mode=None,
+            provisioned_throughput_in_mibps=None,
+            availability_zone_name=None,
+            backup=False,
+            tags=tags,
+        )
+        fs._size_value = job["size"]
+        job["created_resource_arn"] = fs.file_system_arn
+        job["status"] = "COMPLETED"
+        return
+    fs_id = metadata.get("file-system-id", "")
+    fs = efs.file_systems_by_id.get(fs_id)
+    if fs is None:
+        job["status"] = "FAILED"
+        job["status_message"] = f"File system {fs_id} does not exist in {region}"
+        return
+    job["created_resource_arn"] = fs.file_system_arn
+    job["status"] = "COMPLETED"
+
+
+def _advance_restore_job(job: dict[str, Any], moment: float) -> None:
+    if job["status"] in ("COMPLETED", "FAILED", "ABORTED"):
+        return
+    fraction = state.progress(job["creation"], job["duration"], moment)
+    if fraction >= 1.0:
+        _finish_restore(job)
+        job["completion"] = moment
+        rp = _table(RECOVERY_POINTS, job["account"], job["region"]).get(job["rp_arn"])
+        if rp is not None and job["status"] == "COMPLETED":
+            rp["last_restore"] = moment
+    elif fraction >= 0.1:
+        job["status"] = "RUNNING"
+
+
+def _restore_job_json(job: dict[str, Any]) -> dict[str, Any]:
+    done = job["status"] in ("COMPLETED", "FAILED")
+    fraction = 1.0 if done else state.progress(job["creation"], job["duration"], state.now())
+    out: dict[str, Any] = {
+        "AccountId": job["account"],
+        "RestoreJobId": job["id"],
+        "RecoveryPointArn": job["rp_arn"],
+        "SourceResourceArn": job["source_resource_arn"],
+        "BackupVaultArn": job["vault_arn"],
+        "CreationDate": state.to_datetime(job["creation"]),
+        "Status": job["status"],
+        "PercentDone": f"{fraction * 100:.1f}%",
+        "BackupSizeInBytes": job["size"],
+        "ExpectedCompletionTimeMinutes": max(1, math.ceil(job["duration"] / 60)),
+        "ResourceType": "EFS",
+        "RecoveryPointCreationDate": state.to_datetime(job["rp_creation"]),
+        "IsParent": False,
+    }
+    if job["iam_role_arn"]:
+        out["IamRoleArn"] = job["iam_role_arn"]
+    if job["status_message"]:
+        out["StatusMessage"] = job["status_message"]
+    if job["completion"] is not None:
+        out["CompletionDate"] = state.to_datetime(job["completion"])
+    if job["created_resource_arn"]:
+        out["CreatedResourceArn"] = job["created_resource_arn"]
+    return out
+
+
+def describe_restore_job(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    job = _table(RESTORE_JOBS, self.current_account, self.region).get(p["RestoreJobId"])
+    if job is None:
+        raise _not_found(f"Restore job {p['RestoreJobId']} not found")
+    return ActionResult(_restore_job_json(job))
+
+
+def list_restore_jobs(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    jobs = list(_table(RESTORE_JOBS, self.current_account, self.region).values())
+    if p.get("ByResourceType"):
+        jobs = [j for j in jobs if p["ByResourceType"] == "EFS"]
+    jobs = _filter_jobs([dict(j, resource_arn=j["source_resource_arn"]) for j in jobs], p, "status", "ByStatus")
+    page, token = paginate(jobs, p.get("MaxResults"), p.get("NextToken"))
+    result: dict[str, Any] = {"RestoreJobs": [_restore_job_json(j) for j in page]}
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
+
+
+# --- copy jobs -----------------------------------------------------------------------------
+
+
+def start_copy_job(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    account, region = self.current_account, self.region
+    token = p.get("IdempotencyToken")
+    request = {k: v for k, v in p.items() if k != "IdempotencyToken"}
+    earlier = _check_idempotency(account, region, "StartCopyJob", token, request)
+    if earlier:
+        job = _table(COPY_JOBS, account, region)[earlier]
+        return ActionResult({"CopyJobId": job["id"], "CreationDate": state.to_datetime(job["creation"]), "IsParent": False})
+    source_vault = _vault(account, region, p["SourceBackupVaultName"])
+    rp = _find_rp(account, region, p["SourceBackupVaultName"], p["RecoveryPointArn"])
+    dest_arn = p["DestinationBackupVaultArn"]
+    dest = parse_arn(dest_arn)
+    if dest["service"] != "backup" or not dest["resource"].startswith("backup-vault:"):
+        raise _invalid(f"Invalid destination backup vault ARN {dest_arn}")
+    dest_name = dest["resource"].split(":", 1)[1]
+    _vault(dest["account"], dest["region"], dest_name)
+    job_id = _job_id()
+    job = {
+        "id": job_id,
+        "account": account,
+        "region": region,
+        "source_vault_arn": source_vault.backup_vault_arn,
+        "source_rp_arn": rp["arn"],
+        "dest_vault_arn": dest_arn,
+        "dest_account": dest["account"],
+        "dest_region": dest["region"],
+        "dest_vault_name": dest_name,
+        "dest_rp_arn": None,
+        "resource_arn": rp["resource_arn"],
+        "resource_name": rp["resource_name"],
+        "size": rp["size"],
+        "iam_role_arn": p.get("IamRoleArn"),
+        "lifecycle": p.get("Lifecycle"),
+        "creation": state.now(),
+        "duration": state.DURATIONS["copy_job"],
+        "state": "CREATED",
+        "status_message": None,
+        "completion": None,
+    }
+    _table(COPY_JOBS, account, region)[job_id] = job
+    _remember_token(account, region, "StartCopyJob", token, request, job_id)
+    return ActionResult({"CopyJobId": job_id, "CreationDate": state.to_datetime(job["creation"]), "IsParent": False})
+
+
+def copy_recovery_point(rp: dict[str, Any], dest_account: str, dest_region: str, dest_vault: str, completion: float, lifecycle: Any = None) -> dict[str, Any]:
+    """The copy keeps the source's CreationDate (our assumption; see docs/sandbox.md)."""
+    tags = backend("backup", rp["account"], rp["region"]).list_tags(rp["arn"])
+    return create_recovery_point(
+        dest_account,
+        dest_region,
+        dest_vault,
+        rp["resource_arn"],
+        rp["creation"],
+        rp["size"],
+        metadata=rp["metadata"],
+        created_by=rp["created_by"],
+        source_vault_arn=rp["vault_arn"],
+        completion=completion,
+        iam_role_arn=rp["iam_role_arn"],
+        lifecycle=lifecycle or rp["lifecycle"],
+        tags=tags,
+        source_tags=rp["source_tags"],
+    )
+
+
+def _advance_copy_job(job: dict[str, Any], moment: float) -> None:
+    if job["state"] in ("COMPLETED", "FAILED", "ABORTED"):
+        return
+    fraction = state.progress(job["creation"], job["duration"], moment)
+    if fraction >= 1.0:
+        rp = _table(RECOVERY_POINTS, job["account"], job["region"]).get(job["source_rp_arn"])
+        if rp is None:
+            job["state"] = "FAILED"
+            job["status_message"] = "Source recovery point was deleted before the copy completed"
+        elif job["dest_vault_name"] not in backend("backup", job["dest_account"], job["dest_region"]).vaults:
+            job["state"] = "FAILED"
+            job["status_message"] = f"Destination vault {job['dest_vault_arn']} does not exist"
+        else:
+            copy = copy_recovery_point(rp, job["dest_account"], job["dest_region"], job["dest_vault_name"], moment, job["lifecycle"])
+            job["dest_rp_arn"] = copy["arn"]
+            job["state"] = "COMPLETED"
+        job["completion"] = moment
+    elif fraction >= 0.1:
+        job["state"] = "RUNNING"
+
+
+def _copy_job_json(job: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "AccountId": job["account"],
+        "CopyJobId": job["id"],
+        "SourceBackupVaultArn": job["source_vault_arn"],
+        "SourceRecoveryPointArn": job["source_rp_arn"],
+        "DestinationBackupVaultArn": job["dest_vault_arn"],
+        "ResourceArn": job["resource_arn"],
+        "CreationDate": state.to_datetime(job["creation"]),
+        "State": job["state"],
+        "BackupSizeInBytes": job["size"],
+        "ResourceType": "EFS",
+        "ResourceName": job["resource_name"],
+        "IsParent": False,
+        "DestinationVaultType": "BACKUP_VAULT",
+    }
+    if job["iam_role_arn"]:
+        out["IamRoleArn"] = job["iam_role_arn"]
+    if job["dest_rp_arn"]:
+        out["DestinationRecoveryPointArn"] = job["dest_rp_arn"]
+    if job["status_message"]:
+        out["StatusMessage"] = job["status_message"]
+    if job["completion"] is not None:
+        out["CompletionDate"] = state.to_datetime(job["completion"])
+    return out
+
+
+def describe_copy_job(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    job = _table(COPY_JOBS, self.current_account, self.region).get(p["CopyJobId"])
+    if job is None:
+        raise _not_found(f"Copy job {p['CopyJobId']} not found")
+    return ActionResult({"CopyJob": _copy_job_json(job)})
+
+
+def list_copy_jobs(self: BackupResponse) -> ActionResult:
+    p = params(self)
+    jobs = list(_table(COPY_JOBS, self.current_account, self.region).values())
+    if p.get("ByDestinationVaultArn"):
+        jobs = [j for j in jobs if j["dest_vault_arn"] == p["ByDestinationVaultArn"]]
+    if p.get("BySourceRecoveryPointArn"):
+        jobs = [j for j in jobs if j["source_rp_arn"] == p["BySourceRecoveryPointArn"]]
+    jobs = _filter_jobs(jobs, p, "state", "ByState")
+    page, token = paginate(jobs, p.get("MaxResults"), p.get("NextToken"))
+    result: dict[str, Any] = {"CopyJobs": [_copy_job_json(j) for j in page]}
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
+
+
+@state.on_tick
+def _tick(moment: float) -> None:
+    for jobs in list(BACKUP_JOBS.values()):
+        for job in list(jobs.values()):
+            _advance_backup_job(job, moment)
+    for jobs in list(RESTORE_JOBS.values()):
+        for job in list(jobs.values()):
+            _advance_restore_job(job, moment)
+    for jobs in list(COPY_JOBS.values()):
+        for job in list(jobs.values()):
+            _advance_copy_job(job, moment)
+
+
+HANDLERS = [
+    list_recovery_points_by_backup_vault,
+    list_recovery_points_by_resource,
+    describe_recovery_point,
+    get_recovery_point_restore_metadata,
+    delete_recovery_point,
+    create_backup_selection,
+    get_backup_selection,
+    list_backup_selections,
+    delete_backup_selection,
+    start_backup_job,
+    describe_backup_job,
+    list_backup_jobs,
+    start_restore_job,
+    describe_restore_job,
+    list_restore_jobs,
+    start_copy_job,
+    describe_copy_job,
+    list_copy_jobs,
+]
+
+
+def install() -> None:
+    for handler in HANDLERS:
+        setattr(BackupResponse, handler.__name__, handler)
+    # Every Backup path reaches moto's dispatcher, which picks the operation from botocore's
+    # model; the catch-all keeps trailing slashes (`/recovery-points/`) and encoded ARNs.
+    backup_urls.url_paths["{0}/.*$"] = backup_urls.response.dispatch
+    assert BackupBackend  # moto's own model stays the owner of vaults, plans and tags
