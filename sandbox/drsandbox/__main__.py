@@ -8,6 +8,7 @@ file, i.e. when the process that started it (a test binary) goes away, however i
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     started = time.time()
+    if os.environ.get("SANDBOX_ACCESS_LOG") != "1":
+        # One line per request on stderr costs time and hides errors; the request log has it all.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     if args.watch_stdin:
         _watch_stdin()
     if args.parent_pid:

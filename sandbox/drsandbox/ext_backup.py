@@ -828,6 +828,13 @@ def list_copy_jobs(self: BackupResponse) -> ActionResult:
     return ActionResult(result)
 
 
+def list_tags(self: BackupResponse) -> ActionResult:
+    """Replaces moto's, which reads the ARN from the path and misses it without a trailing slash
+    (the Rust SDK sends none); any ARN works, recovery points included."""
+    p = params(self)
+    return ActionResult({"Tags": self.backup_backend.list_tags(p["ResourceArn"])})
+
+
 @state.on_tick
 def _tick(moment: float) -> None:
     for jobs in list(BACKUP_JOBS.values()):
@@ -860,6 +867,7 @@ HANDLERS = [
     start_copy_job,
     describe_copy_job,
     list_copy_jobs,
+    list_tags,
 ]
 
 
