@@ -184,6 +184,20 @@ async fn backup_job_progresses_once_per_idempotency_token_and_creates_a_recovery
         1,
         "the repeated call started no second job"
     );
+    let reused = east
+        .start_backup_job()
+        .backup_vault_name(PRIMARY_VAULT)
+        .resource_arn(QDRANT_ARN)
+        .iam_role_arn(ROLE)
+        .idempotency_token("drill-42-backup")
+        .recovery_point_tags("drctl:run-id", "drill-43")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        reused.into_service_error().is_invalid_request_exception(),
+        "same token, other parameters"
+    );
 
     let mut seen = Vec::new();
     common::poll("the backup job to complete", WAIT, async || {

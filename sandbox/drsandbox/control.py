@@ -10,6 +10,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from moto.core.exceptions import ServiceException
+from werkzeug.exceptions import HTTPException
+
 from . import faults, reqlog, state
 
 Handler = Callable[[dict[str, Any], dict[str, str], dict[str, str]], tuple[int, Any]]
@@ -55,6 +58,8 @@ def handle(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
                 status, payload = 405, {"error": f"{method} not allowed on {path}; use {allowed}"}
     except ControlError as err:
         status, payload = err.status, {"error": str(err)}
+    except (HTTPException, ServiceException) as err:  # a moto or extension error: the caller's fault
+        status, payload = 400, {"error": str(getattr(err, "message", None) or err)}
     except (ValueError, KeyError, TypeError) as err:
         status, payload = 400, {"error": f"{type(err).__name__}: {err}"}
     except Exception as err:  # noqa: BLE001 - the control API reports, never crashes the server

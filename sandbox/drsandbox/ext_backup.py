@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from moto.backup import urls as backup_urls
-from moto.backup.models import BackupBackend, Vault
+from moto.backup.models import Vault
 from moto.backup.responses import BackupResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_api._internal import mock_random
@@ -65,15 +65,18 @@ def _vault(account: str, region: str, name: str) -> Vault:
     return vaults[name]
 
 
+def _fingerprint(request: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def _check_idempotency(account: str, region: str, op: str, token: str | None, request: dict[str, Any]) -> str | None:
     """Returns the job id of an earlier identical call with the same token, if any."""
     if not token:
         return None
-    fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
     key = (account, region, op, token)
     if key in IDEMPOTENCY:
         earlier_fp, job_id = IDEMPOTENCY[key]
-        if earlier_fp != fingerprint:
+        if earlier_fp != _fingerprint(request):
             raise json_error(
                 "InvalidRequestException",
                 f"IdempotencyToken {token} was already used with different parameters",
@@ -84,8 +87,7 @@ def _check_idempotency(account: str, region: str, op: str, token: str | None, re
 
 def _remember_token(account: str, region: str, op: str, token: str | None, request: dict[str, Any], job_id: str) -> None:
     if token:
-        fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
-        IDEMPOTENCY[(account, region, op, token)] = (fingerprint, job_id)
+        IDEMPOTENCY[(account, region, op, token)] = (_fingerprint(request), job_id)
 
 
 # --- recovery points ---------------------------------------------------------------------
@@ -877,4 +879,3 @@ def install() -> None:
     # Every Backup path reaches moto's dispatcher, which picks the operation from botocore's
     # model; the catch-all keeps trailing slashes (`/recovery-points/`) and encoded ARNs.
     backup_urls.url_paths["{0}/.*$"] = backup_urls.response.dispatch
-    assert BackupBackend  # moto's own model stays the owner of vaults, plans and tags

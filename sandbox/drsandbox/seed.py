@@ -406,7 +406,7 @@ def _route53() -> dict[str, Any]:
         ],
     )
     return {
-        "hosted_zone_id": zone.id,
+        "hosted_zone_id": zone.id.split("/")[-1],
         "zone_name": ZONE_NAME,
         "record": RECORD_NAME,
         "records": [

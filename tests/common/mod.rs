@@ -64,7 +64,24 @@ fn server() -> &'static Server {
     })
 }
 
+/// Removes the state directories of earlier test binaries that have exited.
+fn remove_stale_state_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix("drctl-sandbox-")
+            && pid.parse::<u32>().is_ok()
+            && !PathBuf::from(format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 fn start_server() -> Server {
+    remove_stale_state_dirs();
     let state_dir = std::env::temp_dir().join(format!("drctl-sandbox-{}", std::process::id()));
     std::fs::create_dir_all(&state_dir).expect("create the sandbox state directory");
     let log_path = state_dir.join("server.log");
