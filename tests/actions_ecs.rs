@@ -204,3 +204,30 @@ async fn an_unknown_service_fails_before_anything_changes() {
         "nothing journalled: nothing was about to change"
     );
 }
+
+#[tokio::test]
+async fn undo_counts_a_service_deleted_meanwhile_as_done() {
+    let _guard = SandboxGuard::seeded().await;
+    common::set_durations(&json!({"ecs_rollout": 0.2}));
+    let s = step(
+        "ecs.scale",
+        RECOVERY,
+        params(json!({"redis": 1, "qdrant": 1})),
+    )
+    .mode(Mode::DrillLive)
+    .build()
+    .await;
+    let out = s.run().await.unwrap();
+    aws_sdk_ecs::Client::new(&common::sdk_config(RECOVERY).await)
+        .delete_service()
+        .cluster(CLUSTER)
+        .service("redis")
+        .force(true)
+        .send()
+        .await
+        .unwrap();
+
+    s.undo(out.undo.as_ref().unwrap()).await.unwrap();
+
+    assert_eq!(state(&["qdrant"]).await["qdrant"].0, 0);
+}

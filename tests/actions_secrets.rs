@@ -296,3 +296,25 @@ async fn access_denied_fails_naming_the_replica_region_and_code() {
     );
     assert!(!is_standalone(RECOVERY, BACKEND).await);
 }
+
+#[tokio::test]
+async fn promotion_goes_ahead_when_the_primary_region_does_not_answer() {
+    let _guard = SandboxGuard::seeded().await;
+    // The disaster: every Secrets Manager call to the primary region fails with a 503.
+    common::inject_fault(&json!({
+        "service": "secretsmanager", "region": PRIMARY, "kind": "error503", "probability": 1.0
+    }));
+    let s = step("secrets.promote", RECOVERY, json!({"secrets": [BACKEND]}))
+        .build()
+        .await;
+    let out = s.run().await.unwrap();
+    common::clear_faults();
+
+    assert!(is_standalone(RECOVERY, BACKEND).await);
+    // Without the primary, the evidence is the pessimistic replica-only figure, and says so.
+    let ev = &out.evidence[0];
+    assert!(ev.consistent_at.is_some());
+    assert!(ev.detail.contains("did not answer"), "{}", ev.detail);
+    assert!(ev.source.contains("replica only"), "{}", ev.source);
+    no_secret_values_read();
+}

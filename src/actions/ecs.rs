@@ -88,6 +88,39 @@ async fn describe(
     Ok(found)
 }
 
+/// Which of `names` still exist (ACTIVE) in `cluster`; a missing cluster has none. For undo,
+/// where a service or cluster deleted meanwhile counts as done.
+async fn still_active(
+    ctx: &StepContext,
+    region: &str,
+    cluster: &str,
+    names: &[String],
+) -> Result<Vec<String>, ActionError> {
+    let ecs = ctx.aws.ecs(region);
+    let mut active = Vec::new();
+    for chunk in names.chunks(DESCRIBE_BATCH) {
+        let out = match ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(aws_err("ecs:DescribeServices"))
+        {
+            Ok(out) => out,
+            Err(e) if e.is_not_found() => return Ok(Vec::new()),
+            Err(e) => return Err(on(where_(cluster, region))(e)),
+        };
+        active.extend(
+            out.services()
+                .iter()
+                .filter(|s| s.status() == Some("ACTIVE"))
+                .filter_map(|s| s.service_name().map(str::to_owned)),
+        );
+    }
+    Ok(active)
+}
+
 /// Whether a service has reached `desired` with a finished rollout; `Err` on a failed one.
 fn steady(
     service: &Service,
@@ -288,6 +321,12 @@ impl Action for Scale {
                     "the undo record has no previous counts",
                 ));
             };
+            let names: Vec<String> = previous.keys().cloned().collect();
+            let active = still_active(ctx, region, cluster, &names).await?;
+            let previous: BTreeMap<String, i32> = previous
+                .into_iter()
+                .filter(|(name, _)| active.contains(name))
+                .collect();
             if previous.is_empty() {
                 return Ok(());
             }

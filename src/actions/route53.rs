@@ -500,7 +500,7 @@ async fn find_one(
         .find(|r| r.same_key(like)))
 }
 
-/// Submit one change batch and journal its id; returns the bare change id.
+/// Submit one change batch; returns the bare change id.
 async fn submit(
     ctx: &StepContext,
     zone: &Zone,
@@ -534,12 +534,10 @@ async fn submit(
         .await
         .map_err(aws_err("route53:ChangeResourceRecordSets"))
         .map_err(on(resource))?;
-    let id = out
+    Ok(out
         .change_info()
         .map(|c| bare_change_id(c.id()))
-        .unwrap_or_default();
-    ctx.note(json!({ "change_id": id }))?;
-    Ok(id)
+        .unwrap_or_default())
 }
 
 /// Wait until a change has propagated to every Route 53 DNS server.
@@ -744,10 +742,9 @@ async fn change_and_wait(
         let undo = serde_json::to_value(&undo).unwrap_or_default();
         ctx.note(json!({ "route53_undo": undo }))?;
         ctx.progress(format!("{comment} ({} change(s))", changes.len()));
-        (
-            submit(ctx, zone, &changes, comment, resource).await?,
-            Some(undo),
-        )
+        let id = submit(ctx, zone, &changes, comment, resource).await?;
+        ctx.note(json!({ "change_id": id }))?;
+        (id, Some(undo))
     };
     wait_insync(ctx, &zone.region, &change_id, resource).await?;
     Ok((change_id, undo))
@@ -1006,7 +1003,20 @@ async fn run_isolated(
     Ok(out)
 }
 
+/// Whether AWS said the thing is gone (a zone deleted since: nothing left to undo).
+fn not_found(e: &ActionError) -> bool {
+    e.aws_code()
+        .is_some_and(|c| c.contains("NotFound") || c.starts_with("NoSuch"))
+}
+
 async fn undo_records(ctx: &StepContext, undo: &RecordsUndo) -> Result<(), ActionError> {
+    match undo_records_in_zone(ctx, undo).await {
+        Err(e) if not_found(&e) => Ok(()),
+        other => other,
+    }
+}
+
+async fn undo_records_in_zone(ctx: &StepContext, undo: &RecordsUndo) -> Result<(), ActionError> {
     let zone = Zone {
         id: undo.zone_id.clone(),
         name: undo.zone_name.clone(),
@@ -1035,11 +1045,7 @@ async fn undo_records(ctx: &StepContext, undo: &RecordsUndo) -> Result<(), Actio
         .map(|r| zone.on_record(&r.name, &r.rtype))
         .unwrap_or_else(|| format!("hosted zone {}", zone.id));
     let comment = format!("drctl run {}: undo of step {}", ctx.run_id, ctx.step_id);
-    let id = match submit(ctx, &zone, &changes, &comment, &resource).await {
-        Ok(id) => id,
-        Err(e) if e.aws_code().is_some_and(|c| c.contains("NotFound")) => return Ok(()),
-        Err(e) => return Err(e),
-    };
+    let id = submit(ctx, &zone, &changes, &comment, &resource).await?;
     wait_insync(ctx, &zone.region, &id, &resource).await
 }
 
