@@ -261,12 +261,17 @@ async fn wait_in_sync(
 
 /// Names journalled under `key` by earlier attempts (each note holds one name).
 fn prior_names(ctx: &StepContext, key: &str) -> Vec<String> {
-    let mut names: Vec<String> = ctx
+    let mut names: Vec<String> = Vec::new();
+    for name in ctx
         .prior_notes
         .iter()
-        .filter_map(|n| n.get(key).and_then(Value::as_str).map(str::to_owned))
-        .collect();
-    names.dedup();
+        .filter_map(|n| n.get(key).and_then(Value::as_str))
+    {
+        // An attempt that crashed before its call journals the same name again on resume.
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
     names
 }
 
