@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use drctl::actions::spec::{ActionSpec, CATALOGUE};
-use drctl::actions::{Action, ActionError, Approvals, BoxFuture, Mode, Poll, StepContext, StepOutcome, poll_until};
+use drctl::actions::{
+    Action, ActionError, Approvals, BoxFuture, Mode, Poll, StepContext, StepOutcome, poll_until,
+};
 use drctl::aws::{AwsClients, AwsSettings, ErrorClass};
 use drctl::engine::{
     Engine, ExecPlan, ExecStep, JournalWriter, Record, RunHeader, RunOptions, RunState, RunStatus,
@@ -48,7 +50,8 @@ impl Action for Wait {
             })
             .await?;
             let mut out = StepOutcome::default();
-            out.outputs.insert("resumed".into(), ctx.prior("token").is_some().to_string());
+            out.outputs
+                .insert("resumed".into(), ctx.prior("token").is_some().to_string());
             Ok(out)
         })
     }
@@ -70,7 +73,11 @@ impl Action for Fail {
                 "in-doubt" => ErrorClass::InDoubt,
                 _ => ErrorClass::Fatal,
             };
-            Err(ActionError::Failed { resource: "test resource".into(), message: "boom".into(), class })
+            Err(ActionError::Failed {
+                resource: "test resource".into(),
+                message: "boom".into(),
+                class,
+            })
         })
     }
 }
@@ -157,14 +164,25 @@ async fn harness() -> Harness {
         ..Default::default()
     })
     .await;
-    Harness { _dir: dir, path, engine: Engine { aws, clock: Clock::system(), sink: null_sink() } }
+    Harness {
+        _dir: dir,
+        path,
+        engine: Engine {
+            aws,
+            clock: Clock::system(),
+            sink: null_sink(),
+        },
+    }
 }
 
 fn opts(max_parallel: usize) -> RunOptions {
     RunOptions {
         mode: Mode::Failover,
         max_parallel,
-        approvals: Approvals { pre_approved: Default::default(), ask: None },
+        approvals: Approvals {
+            pre_approved: Default::default(),
+            ask: None,
+        },
         selected: None,
     }
 }
@@ -180,7 +198,13 @@ async fn run(
         JournalWriter::reopen(&h.path).unwrap().0
     } else {
         let mut w = JournalWriter::create(&h.path).unwrap();
-        w.append(chrono::Utc::now(), Record::RunStarted { header: Box::new(header("r1")) }).unwrap();
+        w.append(
+            chrono::Utc::now(),
+            Record::RunStarted {
+                header: Box::new(header("r1")),
+            },
+        )
+        .unwrap();
         w
     };
     let state = RunState::replay(&read_entries(&h.path).unwrap().0).unwrap();
@@ -195,9 +219,20 @@ async fn run(
     }
     let status = h
         .engine
-        .execute(plan, Arc::new(Mutex::new(writer)), state, &opts(max_parallel), rx)
+        .execute(
+            plan,
+            Arc::new(Mutex::new(writer)),
+            state,
+            &opts(max_parallel),
+            rx,
+        )
         .await;
-    let records = read_entries(&h.path).unwrap().0.into_iter().map(|e| e.record).collect();
+    let records = read_entries(&h.path)
+        .unwrap()
+        .0
+        .into_iter()
+        .map(|e| e.record)
+        .collect();
     (status, records)
 }
 
@@ -214,7 +249,11 @@ fn succeeded(step: &'static str) -> impl Fn(&Record) -> bool {
 }
 
 fn plan(steps: Vec<ExecStep>) -> ExecPlan {
-    ExecPlan { runbook_name: "test".into(), regions: BTreeMap::new(), steps }
+    ExecPlan {
+        runbook_name: "test".into(),
+        regions: BTreeMap::new(),
+        steps,
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -258,17 +297,31 @@ async fn a_failure_stops_new_work_but_lets_running_steps_finish() {
     ]);
     let (status, records) = run(&h, &p, 4, None).await;
     assert_eq!(status, RunStatus::Failed);
-    assert!(records.iter().any(succeeded("slow")), "the running step was allowed to finish");
+    assert!(
+        records.iter().any(succeeded("slow")),
+        "the running step was allowed to finish"
+    );
     assert!(!records.iter().any(started("after-bad")));
-    assert!(!records.iter().any(started("after-slow")), "no new work after the failure");
+    assert!(
+        !records.iter().any(started("after-slow")),
+        "no new work after the failure"
+    );
     let failed: Vec<_> = records
         .iter()
         .filter_map(|r| match r {
-            Record::StepFailed { step, failure, will_retry: false, .. } => Some((step.clone(), failure.message.clone())),
+            Record::StepFailed {
+                step,
+                failure,
+                will_retry: false,
+                ..
+            } => Some((step.clone(), failure.message.clone())),
             _ => None,
         })
         .collect();
-    assert_eq!(failed, vec![("bad".to_string(), "test resource: boom".to_string())]);
+    assert_eq!(
+        failed,
+        vec![("bad".to_string(), "test resource: boom".to_string())]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -284,7 +337,9 @@ async fn retryable_failures_are_retried_within_the_policy_and_fatal_ones_never()
     assert_eq!(FLAKY_CALLS.load(Ordering::SeqCst), 3);
     let retries = records
         .iter()
-        .filter(|r| matches!(r, Record::StepFailed { step, will_retry: true, .. } if step == "flaky"))
+        .filter(
+            |r| matches!(r, Record::StepFailed { step, will_retry: true, .. } if step == "flaky"),
+        )
         .count();
     assert_eq!(retries, 2);
     assert!(records.iter().any(succeeded("flaky")));
@@ -306,11 +361,19 @@ async fn an_interrupt_leaves_a_resumable_run_and_resume_finishes_it_with_the_not
     assert!(!records.iter().any(succeeded("long")));
     assert!(!records.iter().any(started("last")));
     let state = RunState::replay(&read_entries(&h.path).unwrap().0).unwrap();
-    assert_eq!(state.step("long").status, StepStatus::Running, "in doubt, not failed");
+    assert_eq!(
+        state.step("long").status,
+        StepStatus::Running,
+        "in doubt, not failed"
+    );
 
     let (status, records) = run(&h, &p, 4, None).await;
     assert_eq!(status, RunStatus::Succeeded);
-    assert_eq!(records.iter().filter(|r| started("first")(r)).count(), 1, "succeeded steps are not run again");
+    assert_eq!(
+        records.iter().filter(|r| started("first")(r)).count(),
+        1,
+        "succeeded steps are not run again"
+    );
     let outcome = records
         .iter()
         .find_map(|r| match r {
@@ -318,5 +381,8 @@ async fn an_interrupt_leaves_a_resumable_run_and_resume_finishes_it_with_the_not
             _ => None,
         })
         .unwrap();
-    assert_eq!(outcome.outputs["resumed"], "true", "the resumed step saw its journalled token");
+    assert_eq!(
+        outcome.outputs["resumed"], "true",
+        "the resumed step saw its journalled token"
+    );
 }

@@ -990,7 +990,9 @@ async fn run_isolated(
     out.undo = undo.or_else(|| serde_json::to_value(fallback).ok());
     out.created
         .push(format!("{name} {} in {}", p.rtype, zone.id));
-    out.simulated = Some(format!(
+    // Not `simulated`: the drill record is a real change whose INSYNC is the isolated
+    // drill's recovery check, so it counts for the RTO.
+    ctx.progress(format!(
         "isolated drill: production record {} left untouched; drill record {name} answers with the {} values ({})",
         p.record,
         if p.to_secondary {
