@@ -197,16 +197,23 @@ fn measure_rpo(
     target: Option<std::time::Duration>,
 ) -> RpoFigure {
     let target_seconds = target.map(|t| t.as_secs_f64());
-    let items: Vec<RpoItem> = evidence
-        .iter()
-        .map(|e| RpoItem {
+    // Several steps may report on the same resource (replicate, then promote): keep the
+    // worst figure per resource, in first-seen order.
+    let mut items: Vec<RpoItem> = Vec::new();
+    for e in evidence {
+        let item = RpoItem {
             seconds: e
                 .consistent_at
                 .map(|at| seconds(t0 - at).max(0.0))
                 .unwrap_or(0.0),
             evidence: e.clone(),
-        })
-        .collect();
+        };
+        match items.iter_mut().find(|i| i.evidence.resource == e.resource) {
+            Some(existing) if item.seconds > existing.seconds => *existing = item,
+            Some(_) => {}
+            None => items.push(item),
+        }
+    }
     let worst = items.iter().max_by(|a, b| a.seconds.total_cmp(&b.seconds));
     let achieved = worst.map(|w| w.seconds);
     RpoFigure {
@@ -317,6 +324,7 @@ mod tests {
             ev("efs", Some("2026-01-01T00:13:00Z")),
             ev("secret", None),
             ev("ecr", Some("2026-01-01T00:58:00Z")),
+            ev("ecr", Some("2026-01-01T00:59:00Z")),
         ];
         let m = measure(
             t0,
@@ -329,5 +337,11 @@ mod tests {
         assert_eq!(m.rpo.met, Some(false));
         assert_eq!(m.rpo.worst_resource.as_deref(), Some("efs"));
         assert_eq!(m.rpo.evidence[1].seconds, 0.0);
+        assert_eq!(
+            m.rpo.evidence.len(),
+            3,
+            "one figure per resource, the worst kept"
+        );
+        assert_eq!(m.rpo.evidence[2].seconds, 120.0);
     }
 }
