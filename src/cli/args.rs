@@ -318,6 +318,9 @@ pub struct DrillArgs {
     /// at once; prefer `drctl resume` of the holder)
     #[arg(long)]
     pub force_unlock: bool,
+    /// Approve an `approve` step (or `failback`, for live drills) in advance (repeatable)
+    #[arg(long, value_name = "STEP")]
+    pub approve: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -71,7 +71,7 @@ pub fn run(settings: &Settings, args: &DrillArgs) -> anyhow::Result<Exit> {
             Ok(s) => s,
             Err(e) => return Ok(session_error(settings, e)),
         };
-        let approvals = approvals(&[], &progress);
+        let approvals = approvals(&args.approve, &progress);
         let status = execute(&engine, &session, approvals.clone(), false).await;
         let (report, html) = match runner::finish_drill(&engine, &session, &store, approvals).await
         {

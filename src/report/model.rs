@@ -165,18 +165,16 @@ impl Report {
             })
             .collect();
         let cleanup = CleanupReport {
-            status: if !header.mode.is_drill() || header.mode == crate::actions::Mode::DrillLive {
-                if undone.is_empty() && failures.is_empty() {
-                    "not_applicable".into()
-                } else if failures.is_empty() {
-                    "clean".into()
-                } else {
-                    "leftovers".into()
-                }
-            } else if failures.is_empty() {
-                "clean".into()
-            } else {
+            status: if !failures.is_empty() {
                 "leftovers".into()
+            } else if header.mode == crate::actions::Mode::DrillIsolated || !undone.is_empty() {
+                "clean".into()
+            } else if header.mode == crate::actions::Mode::DrillLive
+                && state.status == Some(RunStatus::Succeeded)
+            {
+                "failback_pending".into()
+            } else {
+                "not_applicable".into()
             },
             undone,
             failures,

@@ -232,6 +232,19 @@ pub fn open_run(
     })
 }
 
+/// The approval name that gates a live drill's failback.
+pub const FAILBACK: &str = "failback";
+
+async fn approved(approvals: &crate::actions::Approvals, gate: &str, question: &str) -> bool {
+    if approvals.pre_approved.contains(gate) {
+        return true;
+    }
+    match &approvals.ask {
+        Some(ask) => ask(gate.to_string(), question.to_string()).await,
+        None => false,
+    }
+}
+
 /// After a drill's steps: undo what it did (isolated drills, and any drill that failed),
 /// build the report, keep it (JSON and HTML) and append the history.
 pub async fn finish_drill(
@@ -241,9 +254,19 @@ pub async fn finish_drill(
     approvals: crate::actions::Approvals,
 ) -> Result<(Report, std::path::PathBuf), SessionError> {
     let state = session.replay()?;
-    if session.header.mode == Mode::DrillIsolated
-        || state.status != Some(crate::engine::RunStatus::Succeeded)
-    {
+    let succeeded = state.status == Some(crate::engine::RunStatus::Succeeded);
+    // A live drill fails back only behind its own approval (`--approve failback`, or a
+    // person at the terminal); without one, production stays on the recovery side and the
+    // report says the failback is pending (`drctl cleanup RUN_ID` performs it).
+    let failback = session.header.mode == Mode::DrillLive
+        && succeeded
+        && approved(
+            &approvals,
+            FAILBACK,
+            "The live failover succeeded. Fail back now?",
+        )
+        .await;
+    if session.header.mode == Mode::DrillIsolated || !succeeded || failback {
         let opts = session.options(approvals);
         // Undo gets its own bounded time: cleanup must not hang a scheduled run forever.
         let _ = tokio::time::timeout(
