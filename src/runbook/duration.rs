@@ -22,12 +22,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     if text.is_empty() {
         return fail("empty duration".into(), UNITS_HINT);
     }
-    if text.trim() != text || text.contains(' ') {
+    if text.contains(char::is_whitespace) {
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        return fail(
-            format!("duration `{text}` contains spaces"),
-            &format!("write it without spaces: \"{compact}\""),
-        );
+        let hint = match parse_duration(&compact) {
+            Ok(_) => format!("write it without spaces: \"{compact}\""),
+            Err(_) => UNITS_HINT.to_owned(),
+        };
+        return fail(format!("duration `{text}` contains spaces"), &hint);
     }
     let mut total: u64 = 0;
     let mut last_rank: Option<usize> = None;

@@ -66,13 +66,15 @@ pub enum FileKind {
     Drill,
 }
 
-/// A drill has a top-level `runbook` key and no `steps`; anything else (including text that is
-/// not TOML, which then gets its syntax errors) is treated as a runbook.
+/// A drill has one of the drill-only top-level keys (`runbook`, `mode`, `schedule`) and no
+/// `steps`; anything else (including text that is not TOML, which then gets its syntax errors)
+/// is treated as a runbook.
 pub fn detect_kind(source: &str) -> FileKind {
     match DeTable::parse(source) {
         Ok(doc) => {
             let doc = doc.get_ref();
-            if doc.get("runbook").is_some() && doc.get("steps").is_none() {
+            let drill_key = ["runbook", "mode", "schedule"].iter().any(|k| doc.get(*k).is_some());
+            if drill_key && doc.get("steps").is_none() {
                 FileKind::Drill
             } else {
                 FileKind::Runbook
@@ -145,7 +147,9 @@ pub(crate) fn runbook_from_text(
     let file = SourceFile::new(name, text);
     let mut doc = syntax::parse(&file)?;
     let mut diagnostics = Vec::new();
+    let had_steps = doc.get_ref().get("steps").is_some();
     shape::check(runbook_shape(), &mut doc, &file, "runbook", &mut diagnostics);
+    let steps_pruned = had_steps && doc.get_ref().get("steps").is_none();
     let raw = match RawRunbook::deserialize(toml::de::Deserializer::from(doc)) {
         Ok(raw) => raw,
         Err(e) => {
@@ -154,7 +158,7 @@ pub(crate) fn runbook_from_text(
             return Err(diagnostics);
         }
     };
-    let runbook = validate::runbook(raw, &file, path, overrides, &mut diagnostics);
+    let runbook = validate::runbook(raw, &file, path, overrides, steps_pruned, &mut diagnostics);
     match runbook {
         Some(runbook) if diagnostics.is_empty() => Ok(runbook),
         _ => {

@@ -175,7 +175,7 @@ impl<'s> Walker<'s, '_, '_, '_> {
     fn description(&self, schema: &'s Value) -> Option<String> {
         let direct = schema.get("description").and_then(Value::as_str);
         let resolved = self.resolve(schema).get("description").and_then(Value::as_str);
-        direct.or(resolved).map(lower_first)
+        direct.or(resolved).map(|d| lower_first(d.trim_end_matches('.')))
     }
 
     /// Checks the value of `key` (or an item of array `key` when `in_array`); `false` means it
@@ -281,8 +281,10 @@ impl<'s> Walker<'s, '_, '_, '_> {
                         format!("write the table as [{dotted}] (single brackets)")
                     }
                     (Expect::String, DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_)) => {
-                        let doc = self.description(schema).unwrap_or_default();
-                        format!("put the value in quotes; {doc}")
+                        match self.description(schema) {
+                            Some(doc) => format!("put the value in quotes; {doc}"),
+                            None => format!("put the value in quotes: \"{}\"", self.file.slice(&span)),
+                        }
                     }
                     _ => self.description(schema).unwrap_or_else(|| format!("use {}", expect.describe())),
                 };

@@ -23,11 +23,13 @@ use super::source::SourceFile;
 use super::suggest::{did_you_mean, did_you_mean_prefix, list};
 
 /// Validates a raw runbook. Returns `None` exactly when it pushed a diagnostic.
+/// `steps_pruned` says the file had a `steps` key that the shape check reported and removed.
 pub(crate) fn runbook(
     raw: RawRunbook,
     file: &SourceFile<'_>,
     path: PathBuf,
     overrides: &[VarOverride],
+    steps_pruned: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Runbook> {
     let before = diagnostics.len();
@@ -39,7 +41,8 @@ pub(crate) fn runbook(
     let targets = v.targets(raw.targets.as_ref());
     let vars = v.vars(raw.vars.as_ref(), overrides, "runbook");
     let raw_steps: &[Sp<RawStep>] = raw.steps.as_ref().map_or(&[], |s| &s.value);
-    if raw_steps.is_empty() {
+    // When the shape check removed a malformed `steps`, it has said so already.
+    if raw_steps.is_empty() && !steps_pruned {
         let span = raw.steps.as_ref().map_or(0..0, |s| s.span.clone());
         v.push(
             Code::EmptyRunbook,
@@ -194,7 +197,10 @@ impl Validator<'_, '_, '_> {
                         did_you_mean_prefix(&o.name, names.clone()),
                         list(names)
                     );
-                    let message = format!("override of variable `{}`, which the {kind} does not declare", o.name);
+                    let message = format!(
+                        "{} overrides variable `{}`, which the {kind} does not declare",
+                        o.source, o.name
+                    );
                     self.diagnostics.push(o.unknown(message, hint));
                 }
             }
@@ -235,7 +241,12 @@ impl Validator<'_, '_, '_> {
                 index.insert(id.value.as_str(), i);
             }
         }
-        let all_ids: Vec<&str> = ids.iter().flatten().copied().collect();
+        // Each id once, in file order, for hints.
+        let all_ids: Vec<&str> = ids
+            .iter()
+            .enumerate()
+            .filter_map(|(i, id)| id.filter(|id| index.get(id) == Some(&i)))
+            .collect();
 
         // Pass 2: each step on its own.
         let mut partials: Vec<Partial<'_>> = raw_steps
