@@ -1,8 +1,10 @@
 //! Every malformed runbook and drill in tests/fixtures/bad/ must produce exactly the
-//! diagnostics its header lists: `# expect: DR012 5:10` (code, line, column), with a file name
-//! after them when the diagnostic is in another file (a drill's runbook).
+//! diagnostics listed at its end: `# expect: DR012 5:10` (code, line, column), with a file name
+//! after them when the diagnostic is in another file (a drill's runbook). The expectations sit
+//! at the end so that they do not move the lines they talk about.
 //!
-//! Set DRCTL_BLESS=1 to rewrite the headers from what drctl reports now, then review the diff.
+//! Set DRCTL_BLESS=1 to rewrite the expectations from what drctl reports now, then review the
+//! diff.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -22,17 +24,17 @@ fn fixtures() -> Vec<PathBuf> {
     paths
 }
 
-/// The expectation lines of a fixture and its body (the bytes after them).
-fn split(bytes: &[u8]) -> (Vec<String>, &[u8]) {
+/// The expectation lines of a fixture and its body (every other line).
+fn split(bytes: &[u8]) -> (Vec<String>, Vec<u8>) {
     let mut expected = Vec::new();
-    let mut rest = bytes;
-    while rest.starts_with(HEADER.as_bytes()) {
-        let end = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
-        let line = String::from_utf8_lossy(&rest[HEADER.len()..end]).trim().to_string();
-        expected.push(line);
-        rest = &rest[end..];
+    let mut body = Vec::new();
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        match line.strip_prefix(HEADER.as_bytes()) {
+            Some(rest) => expected.push(String::from_utf8_lossy(rest).trim().to_string()),
+            None => body.extend_from_slice(line),
+        }
     }
-    (expected, rest)
+    (expected, body)
 }
 
 fn actual(path: &Path, diagnostics: &Diagnostics) -> Vec<String> {
@@ -63,8 +65,11 @@ fn each_fixture_reports_exactly_its_expected_diagnostics() {
         };
         let got = actual(&path, &diagnostics);
         if bless {
-            let mut text: Vec<u8> = got.iter().flat_map(|l| format!("{HEADER}{l}\n").into_bytes()).collect();
-            text.extend_from_slice(body);
+            let mut text = body.clone();
+            if !text.is_empty() && !text.ends_with(b"\n") {
+                text.push(b'\n');
+            }
+            text.extend(got.iter().flat_map(|l| format!("{HEADER}{l}\n").into_bytes()));
             fs::write(&path, text).unwrap();
             continue;
         }
