@@ -62,7 +62,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
             return fail(format!("duration `{text}` is not a duration"), UNITS_HINT);
         }
         let Some(rank) = UNITS.iter().position(|(u, _)| *u == unit) else {
-            return fail(format!("duration `{text}` has an unknown unit `{unit}`"), UNITS_HINT);
+            let alias = match unit.to_ascii_lowercase().as_str() {
+                "sec" | "secs" | "second" | "seconds" => Some("s"),
+                "min" | "mins" | "minute" | "minutes" => Some("m"),
+                "hr" | "hrs" | "hour" | "hours" => Some("h"),
+                "day" | "days" => Some("d"),
+                "msec" | "millis" | "milliseconds" => Some("ms"),
+                _ => None,
+            };
+            let hint = match alias {
+                Some(short) => format!("write the unit as `{short}`: \"{number}{short}\"; {UNITS_HINT}"),
+                None => UNITS_HINT.to_owned(),
+            };
+            return fail(format!("duration `{text}` has an unknown unit `{unit}`"), &hint);
         };
         if last_rank.is_some_and(|last| rank <= last) {
             return fail(
