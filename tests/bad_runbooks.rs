@@ -44,7 +44,9 @@ fn actual(path: &Path, diagnostics: &Diagnostics) -> Vec<String> {
         .map(|d| {
             let mut line = format!("{} {}:{}", d.code, d.line, d.column);
             if d.file != own {
-                let name = Path::new(&d.file).file_name().map_or(d.file.clone(), |n| n.to_string_lossy().into());
+                let name = Path::new(&d.file)
+                    .file_name()
+                    .map_or(d.file.clone(), |n| n.to_string_lossy().into());
                 line.push_str(&format!(" {name}"));
             }
             line
@@ -69,7 +71,10 @@ fn each_fixture_reports_exactly_its_expected_diagnostics() {
             if !text.is_empty() && !text.ends_with(b"\n") {
                 text.push(b'\n');
             }
-            text.extend(got.iter().flat_map(|l| format!("{HEADER}{l}\n").into_bytes()));
+            text.extend(
+                got.iter()
+                    .flat_map(|l| format!("{HEADER}{l}\n").into_bytes()),
+            );
             fs::write(&path, text).unwrap();
             continue;
         }
@@ -94,8 +99,10 @@ fn each_fixture_reports_exactly_its_expected_diagnostics() {
 fn the_fixtures_cover_every_code_and_are_many() {
     let paths = fixtures();
     assert!(paths.len() >= 40, "only {} fixtures", paths.len());
-    let covered: BTreeSet<String> =
-        paths.iter().map(|p| p.file_name().unwrap().to_string_lossy()[..5].to_string()).collect();
+    let covered: BTreeSet<String> = paths
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy()[..5].to_string())
+        .collect();
     for code in Code::ALL {
         // DR033 (cannot read) has no file to hold an expectation: see `unreadable_files`.
         if *code == Code::Unreadable {
@@ -121,5 +128,9 @@ fn command_line_overrides_of_undeclared_vars_are_errors() {
     let diagnostics = load_file(Path::new("tests/fixtures/good/minimal.toml"), &vars).unwrap_err();
     assert_eq!(diagnostics.codes(), vec![Code::UnknownVarOverride]);
     assert_eq!(diagnostics[0].file, "command line");
-    assert!(diagnostics[0].hint.contains("did you mean `cluster`?"), "{}", diagnostics[0].hint);
+    assert!(
+        diagnostics[0].hint.contains("did you mean `cluster`?"),
+        "{}",
+        diagnostics[0].hint
+    );
 }

@@ -6,8 +6,20 @@ mod common;
 use common::{assert_snapshot, code, drctl, stderr, stdout};
 
 const COMMANDS: [&str; 14] = [
-    "validate", "plan", "drill", "failover", "resume", "status", "runs", "history", "report",
-    "check", "cleanup", "iam-policy", "schema", "completions",
+    "validate",
+    "plan",
+    "drill",
+    "failover",
+    "resume",
+    "status",
+    "runs",
+    "history",
+    "report",
+    "check",
+    "cleanup",
+    "iam-policy",
+    "schema",
+    "completions",
 ];
 
 #[test]
@@ -16,7 +28,10 @@ fn help_mentions_every_command() {
     assert_eq!(code(&out), 0);
     let help = stdout(&out);
     for command in COMMANDS {
-        assert!(help.contains(&format!("\n  {command} ")), "--help does not list {command}:\n{help}");
+        assert!(
+            help.contains(&format!("\n  {command} ")),
+            "--help does not list {command}:\n{help}"
+        );
     }
     assert!(help.contains("Exit codes"));
     assert_snapshot("help.txt", &help);
@@ -28,7 +43,10 @@ fn every_command_has_help_with_examples() {
         let out = drctl(&[command, "--help"]);
         assert_eq!(code(&out), 0, "{command}");
         let help = stdout(&out);
-        assert!(help.contains("Examples:"), "`{command} --help` has no examples:\n{help}");
+        assert!(
+            help.contains("Examples:"),
+            "`{command} --help` has no examples:\n{help}"
+        );
     }
 }
 
@@ -45,8 +63,18 @@ fn usage_errors_exit_2() {
         vec!["validate"],
         vec!["frobnicate"],
         vec!["plan", "x.toml", "--output", "yaml"],
-        vec!["failover", "runbooks/region-failover.toml", "--incident-start", "yesterday"],
-        vec!["failover", "runbooks/region-failover.toml", "--max-parallel", "0"],
+        vec![
+            "failover",
+            "runbooks/region-failover.toml",
+            "--incident-start",
+            "yesterday",
+        ],
+        vec![
+            "failover",
+            "runbooks/region-failover.toml",
+            "--max-parallel",
+            "0",
+        ],
         vec!["cleanup"],
         vec!["completions", "tcsh"],
         vec!["validate", "-v", "-q", "runbooks/efs-restore.toml"],
@@ -67,7 +95,13 @@ fn version_exits_0() {
 fn commands_not_in_this_build_say_so_and_exit_6() {
     for args in [
         vec!["drill", "drills/monthly.toml"],
-        vec!["failover", "runbooks/region-failover.toml", "--yes", "--incident-start", "2026-03-01T03:12:00Z"],
+        vec![
+            "failover",
+            "runbooks/region-failover.toml",
+            "--yes",
+            "--incident-start",
+            "2026-03-01T03:12:00Z",
+        ],
         vec!["resume", "some-run"],
         vec!["status"],
         vec!["runs"],
@@ -81,17 +115,29 @@ fn commands_not_in_this_build_say_so_and_exit_6() {
         assert_eq!(code(&out), 6, "{args:?}");
         assert_eq!(stdout(&out), "", "{args:?}");
         let message = stderr(&out);
-        assert!(message.contains(&format!("`drctl {}` is not implemented in this build", args[0])), "{message}");
+        assert!(
+            message.contains(&format!(
+                "`drctl {}` is not implemented in this build",
+                args[0]
+            )),
+            "{message}"
+        );
         assert!(message.contains("it waits for: "), "{message}");
     }
-    assert_snapshot("not_implemented_drill.txt", &stderr(&drctl(&["drill", "drills/monthly.toml"])));
+    assert_snapshot(
+        "not_implemented_drill.txt",
+        &stderr(&drctl(&["drill", "drills/monthly.toml"])),
+    );
 }
 
 #[test]
 fn unsupported_output_is_checked_before_not_implemented() {
     let out = drctl(&["runs", "--output", "dot"]);
     assert_eq!(code(&out), 2);
-    assert_eq!(stderr(&out), "error: `drctl runs` cannot write --output dot; it supports: human, json\n");
+    assert_eq!(
+        stderr(&out),
+        "error: `drctl runs` cannot write --output dot; it supports: human, json\n"
+    );
 }
 
 #[test]

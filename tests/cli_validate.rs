@@ -27,7 +27,10 @@ fn every_runbook_and_drill_in_the_repository_is_valid() {
         for entry in std::fs::read_dir(std::path::Path::new(common::ROOT).join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml") {
-                args.push(format!("{dir}/{}", path.file_name().unwrap().to_string_lossy()));
+                args.push(format!(
+                    "{dir}/{}",
+                    path.file_name().unwrap().to_string_lossy()
+                ));
             }
         }
     }
@@ -46,7 +49,10 @@ fn a_broken_runbook_prints_every_error_like_a_compiler() {
 
 #[test]
 fn the_unknown_dependency_example_renders_exactly() {
-    let out = drctl(&["validate", "tests/fixtures/bad/DR012-unknown-dependency.toml"]);
+    let out = drctl(&[
+        "validate",
+        "tests/fixtures/bad/DR012-unknown-dependency.toml",
+    ]);
     assert_eq!(code(&out), 2);
     assert_eq!(
         stderr(&out),
@@ -78,7 +84,13 @@ fn valid_and_invalid_files_together_exit_2_and_report_each() {
 
 #[test]
 fn json_output_is_an_array_of_diagnostics_on_stdout() {
-    let out = drctl(&["validate", "--output", "json", "tests/fixtures/cli/broken-failover.toml", "runbooks/efs-restore.toml"]);
+    let out = drctl(&[
+        "validate",
+        "--output",
+        "json",
+        "tests/fixtures/cli/broken-failover.toml",
+        "runbooks/efs-restore.toml",
+    ]);
     assert_eq!(code(&out), 2);
     assert_eq!(stderr(&out), "");
     let diagnostics: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -103,7 +115,12 @@ fn json_output_is_an_array_of_diagnostics_on_stdout() {
 
 #[test]
 fn jsonl_output_is_one_diagnostic_per_line() {
-    let out = drctl(&["validate", "--output", "jsonl", "tests/fixtures/cli/broken-failover.toml"]);
+    let out = drctl(&[
+        "validate",
+        "--output",
+        "jsonl",
+        "tests/fixtures/cli/broken-failover.toml",
+    ]);
     assert_eq!(code(&out), 2);
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
@@ -116,14 +133,33 @@ fn jsonl_output_is_one_diagnostic_per_line() {
 
 #[test]
 fn var_overrides_must_name_declared_variables() {
-    let out = drctl(&["validate", "--var", "recovery_point=latest", "runbooks/efs-restore.toml"]);
+    let out = drctl(&[
+        "validate",
+        "--var",
+        "recovery_point=latest",
+        "runbooks/efs-restore.toml",
+    ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let out = drctl(&["validate", "--var", "recovery_pont=latest", "runbooks/efs-restore.toml"]);
+    let out = drctl(&[
+        "validate",
+        "--var",
+        "recovery_pont=latest",
+        "runbooks/efs-restore.toml",
+    ]);
     assert_eq!(code(&out), 2);
     assert_snapshot("validate_unknown_var_override.txt", &stderr(&out));
-    let out = drctl(&["validate", "--var", "no-equals-sign", "runbooks/efs-restore.toml"]);
+    let out = drctl(&[
+        "validate",
+        "--var",
+        "no-equals-sign",
+        "runbooks/efs-restore.toml",
+    ]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("expected NAME=VALUE"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("expected NAME=VALUE"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -17,23 +17,37 @@ struct Dag {
 
 const ACTIONS: [(&str, &str, u64); 3] = [
     ("approve", "", 60),
-    ("http.probe", "[steps.with]\nurl = \"http://127.0.0.1/health\"\n", 30),
-    ("ecs.scale", "region = \"primary\"\n[steps.with]\ncluster = \"c\"\nservices = { web = 1 }\n", 300),
+    (
+        "http.probe",
+        "[steps.with]\nurl = \"http://127.0.0.1/health\"\n",
+        30,
+    ),
+    (
+        "ecs.scale",
+        "region = \"primary\"\n[steps.with]\ncluster = \"c\"\nservices = { web = 1 }\n",
+        300,
+    ),
 ];
 
 fn dag() -> impl Strategy<Value = Dag> {
     (1usize..40).prop_flat_map(|n| {
         let deps = (0..n)
-            .map(|i| proptest::collection::vec(0..i.max(1), 0..=i.min(4)).prop_map(move |d| {
-                let mut d: Vec<usize> = d.into_iter().filter(|&x| x < i).collect();
-                d.sort_unstable();
-                d.dedup();
-                d
-            }))
+            .map(|i| {
+                proptest::collection::vec(0..i.max(1), 0..=i.min(4)).prop_map(move |d| {
+                    let mut d: Vec<usize> = d.into_iter().filter(|&x| x < i).collect();
+                    d.sort_unstable();
+                    d.dedup();
+                    d
+                })
+            })
             .collect::<Vec<_>>();
         let actions = proptest::collection::vec(0..ACTIONS.len(), n);
         let order = Just((0..n).collect::<Vec<usize>>()).prop_shuffle();
-        (deps, actions, order).prop_map(|(deps, actions, file_order)| Dag { deps, actions, file_order })
+        (deps, actions, order).prop_map(|(deps, actions, file_order)| Dag {
+            deps,
+            actions,
+            file_order,
+        })
     })
 }
 
@@ -44,7 +58,10 @@ fn id(i: usize) -> String {
 fn render(dag: &Dag, extra_edge: Option<(usize, usize)>) -> String {
     let mut text = String::from("name = \"prop\"\n[regions]\nprimary = \"us-east-1\"\n");
     for &i in &dag.file_order {
-        let mut deps: Vec<String> = dag.deps[i].iter().map(|&d| format!("\"{}\"", id(d))).collect();
+        let mut deps: Vec<String> = dag.deps[i]
+            .iter()
+            .map(|&d| format!("\"{}\"", id(d)))
+            .collect();
         if let Some((from, to)) = extra_edge
             && from == i
         {

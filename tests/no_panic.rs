@@ -81,7 +81,11 @@ fn ten_megabyte_files() {
     let mut text = generated(3, |i| i.checked_sub(1));
     text.push_str(&format!("# {}\n", "x".repeat(10 << 20)));
     assert_eq!(codes(&text), vec![]);
-    let text = format!("name = \"big\"\ndescription = \"{}\"\n{}", "d".repeat(10 << 20), generated(1, |_| None).replace("name = \"big\"\n", ""));
+    let text = format!(
+        "name = \"big\"\ndescription = \"{}\"\n{}",
+        "d".repeat(10 << 20),
+        generated(1, |_| None).replace("name = \"big\"\n", "")
+    );
     assert_eq!(codes(&text), vec![]);
     // 10 MB on one line with an error at its end: the snippet is a window, not the line.
     let text = format!("name = \"{}\" x", "n".repeat(10 << 20));
@@ -89,7 +93,9 @@ fn ten_megabyte_files() {
     assert_eq!(diagnostics.codes(), vec![Code::TomlSyntax]);
     assert!(diagnostics.render(false).len() < 2_000);
     // 10 MB of garbage.
-    let garbage: Vec<u8> = (0..10u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..10u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     assert!(load_bytes(&garbage).is_err());
 }
 
@@ -105,7 +111,11 @@ fn ten_thousand_steps() {
     let broken = generated(10_000, |i| Some(i + 20_000));
     let diagnostics = load_runbook_str("big.toml", &broken, &none()).unwrap_err();
     assert_eq!(diagnostics.len(), 10_000);
-    assert!(diagnostics.iter().all(|d| d.code == Code::UnknownDependency));
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| d.code == Code::UnknownDependency)
+    );
 }
 
 #[test]
@@ -119,7 +129,14 @@ fn ten_thousand_long_dependency_chain() {
     assert_eq!(plan.predicted_secs, 60 * n as u64);
 
     // Close the chain into one 10,000-step cycle: reported once, with its whole path.
-    let text = text.replacen("id = \"s0\"\naction = \"approve\"\n", &format!("id = \"s0\"\naction = \"approve\"\nafter = [\"s{}\"]\n", n - 1), 1);
+    let text = text.replacen(
+        "id = \"s0\"\naction = \"approve\"\n",
+        &format!(
+            "id = \"s0\"\naction = \"approve\"\nafter = [\"s{}\"]\n",
+            n - 1
+        ),
+        1,
+    );
     let diagnostics = load_runbook_str("chain.toml", &text, &none()).unwrap_err();
     assert_eq!(diagnostics.codes(), vec![Code::DependencyCycle]);
     assert_eq!(diagnostics[0].message.matches(" -> ").count(), n);
@@ -127,9 +144,14 @@ fn ten_thousand_long_dependency_chain() {
     // A chain whose every step references its predecessor's output (ancestry checks).
     let mut text = String::from("name = \"refs\"\n");
     for i in 0..2_000 {
-        text.push_str(&format!("[[steps]]\nid = \"s{i}\"\naction = \"http.probe\"\n"));
+        text.push_str(&format!(
+            "[[steps]]\nid = \"s{i}\"\naction = \"http.probe\"\n"
+        ));
         if i > 0 {
-            text.push_str(&format!("after = [\"s{}\"]\n[steps.with]\nurl = \"http://x/${{steps.s0.status}}\"\n", i - 1));
+            text.push_str(&format!(
+                "after = [\"s{}\"]\n[steps.with]\nurl = \"http://x/${{steps.s0.status}}\"\n",
+                i - 1
+            ));
         } else {
             text.push_str("[steps.with]\nurl = \"http://x\"\n");
         }
@@ -147,19 +169,36 @@ fn deep_nesting() {
         format!("{} = 1", vec!["a"; n].join(".")),
         format!("[{}]\nx = 1", vec!["a"; n].join(".")),
         format!("[[{}]]\nx = 1", vec!["a"; n].join(".")),
-        format!("name = \"x\"\n[[steps]]\nid = \"a\"\naction = \"exec\"\n[steps.with]\ncommand = {}\"x\"{}", "[".repeat(n), "]".repeat(n)),
+        format!(
+            "name = \"x\"\n[[steps]]\nid = \"a\"\naction = \"exec\"\n[steps.with]\ncommand = {}\"x\"{}",
+            "[".repeat(n),
+            "]".repeat(n)
+        ),
     ] {
-        assert_eq!(codes(&text).first(), Some(&Code::TomlSyntax), "{}", &text[..40]);
+        assert_eq!(
+            codes(&text).first(),
+            Some(&Code::TomlSyntax),
+            "{}",
+            &text[..40]
+        );
     }
     // Nesting within toml's limit reaches the validator, which reports a type error.
     let depth = 60;
-    let text = format!("name = \"x\"\n[[steps]]\nid = \"a\"\naction = \"exec\"\n[steps.with]\ncommand = {}\"x\"{}", "[".repeat(depth), "]".repeat(depth));
+    let text = format!(
+        "name = \"x\"\n[[steps]]\nid = \"a\"\naction = \"exec\"\n[steps.with]\ncommand = {}\"x\"{}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
     assert_eq!(codes(&text), vec![Code::WrongParamType]);
 }
 
 #[test]
 fn the_seed_runbooks_load_from_disk() {
-    for path in ["runbooks/region-failover.toml", "runbooks/efs-restore.toml", "runbooks/service-recovery.toml"] {
+    for path in [
+        "runbooks/region-failover.toml",
+        "runbooks/efs-restore.toml",
+        "runbooks/service-recovery.toml",
+    ] {
         load_runbook(Path::new(path), &none()).unwrap();
     }
 }

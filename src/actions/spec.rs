@@ -103,11 +103,23 @@ impl ActionSpec {
 }
 
 const fn req(name: &'static str, ty: ParamType, doc: &'static str) -> ParamSpec {
-    ParamSpec { name, ty, required: true, default: None, doc }
+    ParamSpec {
+        name,
+        ty,
+        required: true,
+        default: None,
+        doc,
+    }
 }
 
 const fn opt(name: &'static str, ty: ParamType, doc: &'static str) -> ParamSpec {
-    ParamSpec { name, ty, required: false, default: None, doc }
+    ParamSpec {
+        name,
+        ty,
+        required: false,
+        default: None,
+        doc,
+    }
 }
 
 const fn dflt(
@@ -116,14 +128,21 @@ const fn dflt(
     default: &'static str,
     doc: &'static str,
 ) -> ParamSpec {
-    ParamSpec { name, ty, required: false, default: Some(default), doc }
+    ParamSpec {
+        name,
+        ty,
+        required: false,
+        default: Some(default),
+        doc,
+    }
 }
 
 const fn out(name: &'static str, doc: &'static str) -> OutputSpec {
     OutputSpec { name, doc }
 }
 
-const RECOVERY_POINT_DOC: &str = "which recovery point: \"latest\", \"latest-before:<RFC 3339 time>\", or a recovery point ARN";
+const RECOVERY_POINT_DOC: &str =
+    "which recovery point: \"latest\", \"latest-before:<RFC 3339 time>\", or a recovery point ARN";
 
 /// The catalogue, in the order of DESIGN.md section 5.
 pub static CATALOGUE: &[ActionSpec] = &[
@@ -131,19 +150,55 @@ pub static CATALOGUE: &[ActionSpec] = &[
         name: "backup.restore_efs",
         summary: "Restore an EFS file system from an AWS Backup recovery point into a new file system, with mount targets",
         params: &[
-            req("vault", ParamType::String, "backup vault (in the step's region) holding the recovery points"),
-            req("source_file_system", ParamType::String, "id of the protected file system (fs-...) whose recovery points to use"),
-            dflt("source_region", ParamType::Region, "primary", "region the protected file system lives in (recovery points name it by ARN)"),
-            dflt("recovery_point", ParamType::String, "latest", RECOVERY_POINT_DOC),
-            opt("subnets", ParamType::StringList, "subnet ids to create mount targets in (one per availability zone)"),
-            opt("security_groups", ParamType::StringList, "security group ids for the mount targets"),
-            opt("iam_role", ParamType::String, "role AWS Backup assumes for the restore (default: the account's AWSBackupDefaultServiceRole)"),
+            req(
+                "vault",
+                ParamType::String,
+                "backup vault (in the step's region) holding the recovery points",
+            ),
+            req(
+                "source_file_system",
+                ParamType::String,
+                "id of the protected file system (fs-...) whose recovery points to use",
+            ),
+            dflt(
+                "source_region",
+                ParamType::Region,
+                "primary",
+                "region the protected file system lives in (recovery points name it by ARN)",
+            ),
+            dflt(
+                "recovery_point",
+                ParamType::String,
+                "latest",
+                RECOVERY_POINT_DOC,
+            ),
+            opt(
+                "subnets",
+                ParamType::StringList,
+                "subnet ids to create mount targets in (one per availability zone)",
+            ),
+            opt(
+                "security_groups",
+                ParamType::StringList,
+                "security group ids for the mount targets",
+            ),
+            opt(
+                "iam_role",
+                ParamType::String,
+                "role AWS Backup assumes for the restore (default: the account's AWSBackupDefaultServiceRole)",
+            ),
         ],
         outputs: &[
             out("file_system_id", "id of the restored file system"),
             out("file_system_arn", "ARN of the restored file system"),
-            out("recovery_point_arn", "the recovery point restored (RPO evidence)"),
-            out("recovery_point_created_at", "creation time of that recovery point, RFC 3339 (RPO evidence)"),
+            out(
+                "recovery_point_arn",
+                "the recovery point restored (RPO evidence)",
+            ),
+            out(
+                "recovery_point_created_at",
+                "creation time of that recovery point, RFC 3339 (RPO evidence)",
+            ),
             out("restore_job_id", "the AWS Backup restore job"),
         ],
         iam: &[
@@ -172,16 +227,47 @@ pub static CATALOGUE: &[ActionSpec] = &[
         name: "backup.copy",
         summary: "Copy a recovery point to a backup vault in another region",
         params: &[
-            req("source_vault", ParamType::String, "vault in the step's region holding the recovery point"),
-            req("destination_vault", ParamType::String, "vault name in the destination region"),
-            req("destination_region", ParamType::Region, "region of the destination vault"),
-            opt("source_file_system", ParamType::String, "pick the recovery point of this file system (fs-...) when recovery_point is latest*"),
-            dflt("recovery_point", ParamType::String, "latest", RECOVERY_POINT_DOC),
-            opt("iam_role", ParamType::String, "role AWS Backup assumes for the copy"),
+            req(
+                "source_vault",
+                ParamType::String,
+                "vault in the step's region holding the recovery point",
+            ),
+            req(
+                "destination_vault",
+                ParamType::String,
+                "vault name in the destination region",
+            ),
+            req(
+                "destination_region",
+                ParamType::Region,
+                "region of the destination vault",
+            ),
+            opt(
+                "source_file_system",
+                ParamType::String,
+                "pick the recovery point of this file system (fs-...) when recovery_point is latest*",
+            ),
+            dflt(
+                "recovery_point",
+                ParamType::String,
+                "latest",
+                RECOVERY_POINT_DOC,
+            ),
+            opt(
+                "iam_role",
+                ParamType::String,
+                "role AWS Backup assumes for the copy",
+            ),
         ],
         outputs: &[
-            out("recovery_point_arn", "the recovery point created in the destination vault"),
-            out("recovery_point_created_at", "creation time of the copied data, RFC 3339"),
+            out(
+                "recovery_point_arn",
+                "the recovery point created in the destination vault",
+            ),
+            out(
+                "recovery_point_created_at",
+                "creation time of the copied data, RFC 3339",
+            ),
             out("copy_job_id", "the AWS Backup copy job"),
         ],
         iam: &[
@@ -206,7 +292,11 @@ pub static CATALOGUE: &[ActionSpec] = &[
         params: &[
             req("vault", ParamType::String, "vault to back up into"),
             req("file_system", ParamType::String, "file system id (fs-...)"),
-            opt("iam_role", ParamType::String, "role AWS Backup assumes for the backup"),
+            opt(
+                "iam_role",
+                ParamType::String,
+                "role AWS Backup assumes for the backup",
+            ),
         ],
         outputs: &[
             out("recovery_point_arn", "the new recovery point"),
@@ -231,7 +321,11 @@ pub static CATALOGUE: &[ActionSpec] = &[
         name: "efs.replication_failover",
         summary: "Break EFS replication so the replica in the step's region becomes writable",
         params: &[
-            req("destination_file_system", ParamType::String, "the replica file system (fs-...) in the step's region"),
+            req(
+                "destination_file_system",
+                ParamType::String,
+                "the replica file system (fs-...) in the step's region",
+            ),
             dflt(
                 "deletion_mode",
                 ParamType::Enum(&["ALL_CONFIGURATIONS", "LOCAL_CONFIGURATION_ONLY"]),
@@ -241,7 +335,10 @@ pub static CATALOGUE: &[ActionSpec] = &[
         ],
         outputs: &[
             out("file_system_id", "the now writable file system"),
-            out("last_replicated_at", "last replicated timestamp before the break, RFC 3339 (RPO evidence)"),
+            out(
+                "last_replicated_at",
+                "last replicated timestamp before the break, RFC 3339 (RPO evidence)",
+            ),
         ],
         iam: &[
             "elasticfilesystem:DescribeReplicationConfigurations",
@@ -258,12 +355,29 @@ pub static CATALOGUE: &[ActionSpec] = &[
         name: "ecr.replicate",
         summary: "Ensure registry replication to the step's region and copy any image missing there, by digest",
         params: &[
-            dflt("source_region", ParamType::Region, "primary", "region the images are pushed to"),
-            opt("repositories", ParamType::StringList, "repositories to check (default: every repository in the source region)"),
-            dflt("ensure_rule", ParamType::Bool, "true", "add a registry replication rule to the step's region if missing"),
+            dflt(
+                "source_region",
+                ParamType::Region,
+                "primary",
+                "region the images are pushed to",
+            ),
+            opt(
+                "repositories",
+                ParamType::StringList,
+                "repositories to check (default: every repository in the source region)",
+            ),
+            dflt(
+                "ensure_rule",
+                ParamType::Bool,
+                "true",
+                "add a registry replication rule to the step's region if missing",
+            ),
         ],
         outputs: &[
-            out("missing_before", "number of images that were missing in the step's region"),
+            out(
+                "missing_before",
+                "number of images that were missing in the step's region",
+            ),
             out("copied", "number of images copied"),
         ],
         iam: &[
@@ -288,7 +402,12 @@ pub static CATALOGUE: &[ActionSpec] = &[
         summary: "Replicate secrets to the step's region and wait until the replicas are in sync",
         params: &[
             req("secrets", ParamType::StringList, "secret names"),
-            dflt("source_region", ParamType::Region, "primary", "region of the primary secrets"),
+            dflt(
+                "source_region",
+                ParamType::Region,
+                "primary",
+                "region of the primary secrets",
+            ),
         ],
         outputs: &[out("replicated", "number of secrets newly replicated")],
         iam: &[
@@ -308,7 +427,12 @@ pub static CATALOGUE: &[ActionSpec] = &[
         summary: "Promote secret replicas in the step's region to standalone secrets",
         params: &[
             req("secrets", ParamType::StringList, "secret names"),
-            dflt("source_region", ParamType::Region, "primary", "region of the primary secrets (for version evidence)"),
+            dflt(
+                "source_region",
+                ParamType::Region,
+                "primary",
+                "region of the primary secrets (for version evidence)",
+            ),
         ],
         outputs: &[out("promoted", "number of replicas promoted")],
         iam: &[
@@ -327,10 +451,22 @@ pub static CATALOGUE: &[ActionSpec] = &[
         summary: "Set the desired count of ECS services and wait for a steady deployment",
         params: &[
             req("cluster", ParamType::String, "cluster name"),
-            req("services", ParamType::CountMap, "service name = desired count"),
-            dflt("wait", ParamType::Bool, "true", "wait until running = desired and the deployment is COMPLETED"),
+            req(
+                "services",
+                ParamType::CountMap,
+                "service name = desired count",
+            ),
+            dflt(
+                "wait",
+                ParamType::Bool,
+                "true",
+                "wait until running = desired and the deployment is COMPLETED",
+            ),
         ],
-        outputs: &[out("previous_counts", "the desired counts before the change, as JSON")],
+        outputs: &[out(
+            "previous_counts",
+            "the desired counts before the change, as JSON",
+        )],
         iam: &["ecs:DescribeServices", "ecs:UpdateService"],
         estimate_secs: 300,
         mutating: true,
@@ -342,10 +478,27 @@ pub static CATALOGUE: &[ActionSpec] = &[
         name: "route53.failover",
         summary: "Send a failover record's traffic to its secondary (or back) and wait until the change is INSYNC",
         params: &[
-            req("zone", ParamType::String, "hosted zone name (\"example.com.\") or id"),
-            req("record", ParamType::String, "record name, e.g. \"app.example.com.\""),
-            dflt("type", ParamType::Enum(&["A", "AAAA", "CNAME"]), "A", "record type"),
-            req("to", ParamType::Enum(&["primary", "secondary"]), "which side should serve traffic"),
+            req(
+                "zone",
+                ParamType::String,
+                "hosted zone name (\"example.com.\") or id",
+            ),
+            req(
+                "record",
+                ParamType::String,
+                "record name, e.g. \"app.example.com.\"",
+            ),
+            dflt(
+                "type",
+                ParamType::Enum(&["A", "AAAA", "CNAME"]),
+                "A",
+                "record type",
+            ),
+            req(
+                "to",
+                ParamType::Enum(&["primary", "secondary"]),
+                "which side should serve traffic",
+            ),
             dflt(
                 "method",
                 ParamType::Enum(&["records", "health-check"]),
@@ -355,8 +508,14 @@ pub static CATALOGUE: &[ActionSpec] = &[
         ],
         outputs: &[
             out("change_id", "the Route 53 change id"),
-            out("record_name", "the record that now answers (a drill record in isolated drills)"),
-            out("values", "the values the record now answers with, comma separated"),
+            out(
+                "record_name",
+                "the record that now answers (a drill record in isolated drills)",
+            ),
+            out(
+                "values",
+                "the values the record now answers with, comma separated",
+            ),
         ],
         iam: &[
             "route53:ListHostedZonesByName",
@@ -379,10 +538,29 @@ pub static CATALOGUE: &[ActionSpec] = &[
         summary: "Probe an HTTP endpoint until it answers healthy N times in a row",
         params: &[
             req("url", ParamType::String, "URL to GET"),
-            dflt("expect_status", ParamType::Integer, "200", "HTTP status that counts as healthy"),
-            opt("expect_body", ParamType::String, "substring the body must contain"),
-            dflt("consecutive", ParamType::Integer, "3", "healthy answers in a row needed"),
-            dflt("interval", ParamType::Duration, "2s", "pause between probes"),
+            dflt(
+                "expect_status",
+                ParamType::Integer,
+                "200",
+                "HTTP status that counts as healthy",
+            ),
+            opt(
+                "expect_body",
+                ParamType::String,
+                "substring the body must contain",
+            ),
+            dflt(
+                "consecutive",
+                ParamType::Integer,
+                "3",
+                "healthy answers in a row needed",
+            ),
+            dflt(
+                "interval",
+                ParamType::Duration,
+                "2s",
+                "pause between probes",
+            ),
         ],
         outputs: &[
             out("status", "last HTTP status"),
@@ -399,10 +577,23 @@ pub static CATALOGUE: &[ActionSpec] = &[
         name: "approve",
         summary: "A manual gate: waits for a person (interactive prompt or --approve STEP)",
         params: &[
-            dflt("message", ParamType::String, "Continue?", "what the approver is asked"),
-            dflt("in_drill", ParamType::Enum(&["auto", "ask"]), "auto", "auto-approve in drills, or ask there too"),
+            dflt(
+                "message",
+                ParamType::String,
+                "Continue?",
+                "what the approver is asked",
+            ),
+            dflt(
+                "in_drill",
+                ParamType::Enum(&["auto", "ask"]),
+                "auto",
+                "auto-approve in drills, or ask there too",
+            ),
         ],
-        outputs: &[out("approved_by", "who or what approved (tty, flag, drill)")],
+        outputs: &[out(
+            "approved_by",
+            "who or what approved (tty, flag, drill)",
+        )],
         iam: &[],
         estimate_secs: 60,
         mutating: false,
@@ -414,12 +605,23 @@ pub static CATALOGUE: &[ActionSpec] = &[
         name: "exec",
         summary: "Run a shell hook; step outputs of ancestors arrive as environment variables",
         params: &[
-            req("command", ParamType::StringList, "program and arguments (no shell unless you name one)"),
-            opt("undo", ParamType::StringList, "program and arguments a drill runs to undo the hook"),
+            req(
+                "command",
+                ParamType::StringList,
+                "program and arguments (no shell unless you name one)",
+            ),
+            opt(
+                "undo",
+                ParamType::StringList,
+                "program and arguments a drill runs to undo the hook",
+            ),
         ],
         outputs: &[
             out("exit_code", "the hook's exit code"),
-            out("stdout", "the hook's standard output (trimmed, secret values redacted)"),
+            out(
+                "stdout",
+                "the hook's standard output (trimmed, secret values redacted)",
+            ),
         ],
         iam: &[],
         estimate_secs: 60,
@@ -432,7 +634,11 @@ pub static CATALOGUE: &[ActionSpec] = &[
         name: "notify",
         summary: "Publish a message to an SNS topic",
         params: &[
-            req("topic", ParamType::String, "topic ARN or name (in the step's region)"),
+            req(
+                "topic",
+                ParamType::String,
+                "topic ARN or name (in the step's region)",
+            ),
             req("message", ParamType::String, "message text"),
             opt("subject", ParamType::String, "subject line"),
         ],

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const ABOUT: &str = "Disaster-recovery orchestration: codified runbooks, timed drills, measured RTO/RPO";
+const ABOUT: &str =
+    "Disaster-recovery orchestration: codified runbooks, timed drills, measured RTO/RPO";
 
 const LONG_ABOUT: &str = "\
 drctl runs disaster-recovery runbooks for an ECS/EFS/ECR/Secrets Manager/Route 53 stack.
@@ -63,7 +64,13 @@ pub struct GlobalArgs {
 
     /// Send every AWS call to this endpoint instead of AWS (e.g. the sandbox at
     /// http://127.0.0.1:4566)
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", hide_env_values = true, value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_ENDPOINT_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub endpoint_url: Option<String>,
 
     /// Output format on stdout; which formats a command accepts is listed in its help
@@ -71,7 +78,13 @@ pub struct GlobalArgs {
     pub output: Option<OutputFormat>,
 
     /// Where run journals, locks and history are kept
-    #[arg(long, global = true, env = "DRCTL_STATE_DIR", default_value = ".drctl", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "DRCTL_STATE_DIR",
+        default_value = ".drctl",
+        value_name = "DIR"
+    )]
     pub state_dir: PathBuf,
 
     /// More detail on stderr (-v info, -vv debug, -vvv trace)
@@ -158,12 +171,16 @@ Exit codes: 0 recovered, 1 a step failed (resumable), 2 invalid runbook or argum
     Failover(FailoverArgs),
 
     /// Continue an interrupted or failed run from its journal
-    #[command(after_help = "Examples:\n  drctl runs\n  drctl resume 20260301T031200Z-region-failover-3f2a\n\n\
-Exit codes: as for the command that started the run.")]
+    #[command(
+        after_help = "Examples:\n  drctl runs\n  drctl resume 20260301T031200Z-region-failover-3f2a\n\n\
+Exit codes: as for the command that started the run."
+    )]
     Resume(ResumeArgs),
 
     /// Show the progress of a run (default: the active one)
-    #[command(after_help = "Examples:\n  drctl status\n  drctl status 20260301T031200Z-region-failover-3f2a --output json")]
+    #[command(
+        after_help = "Examples:\n  drctl status\n  drctl status 20260301T031200Z-region-failover-3f2a --output json"
+    )]
     Status(StatusArgs),
 
     /// List active and recent runs in the state directory
@@ -171,12 +188,16 @@ Exit codes: as for the command that started the run.")]
     Runs(RunsArgs),
 
     /// Past drills and failovers with their achieved RTO and RPO
-    #[command(after_help = "Examples:\n  drctl history\n  drctl history --drill monthly --limit 12 --output json")]
+    #[command(
+        after_help = "Examples:\n  drctl history\n  drctl history --drill monthly --limit 12 --output json"
+    )]
     History(HistoryArgs),
 
     /// Render the report of a finished run
-    #[command(after_help = "Examples:\n  drctl report 20260301T031200Z-region-failover-3f2a\n  \
-drctl report 20260301T031200Z-region-failover-3f2a --format html --out report.html")]
+    #[command(
+        after_help = "Examples:\n  drctl report 20260301T031200Z-region-failover-3f2a\n  \
+drctl report 20260301T031200Z-region-failover-3f2a --format html --out report.html"
+    )]
     Report(ReportArgs),
 
     /// Measure RPO exposure now: what data a disaster at this moment would lose
@@ -190,20 +211,28 @@ Exit codes: 0 within target, 1 could not measure, 3 exposure over target."
     Check(CheckArgs),
 
     /// Remove what drills left behind (drill file systems, records, tags)
-    #[command(after_help = "Examples:\n  drctl cleanup 20260301T060000Z-monthly-9c1d --dry-run\n  drctl cleanup --all-stale --yes")]
+    #[command(
+        after_help = "Examples:\n  drctl cleanup 20260301T060000Z-monthly-9c1d --dry-run\n  drctl cleanup --all-stale --yes"
+    )]
     Cleanup(CleanupArgs),
 
     /// Print the least-privilege IAM policy a runbook needs
-    #[command(after_help = "Examples:\n  drctl iam-policy runbooks/region-failover.toml > policy.json")]
+    #[command(
+        after_help = "Examples:\n  drctl iam-policy runbooks/region-failover.toml > policy.json"
+    )]
     IamPolicy(IamPolicyArgs),
 
     /// Print the JSON Schema of runbook or drill files (for editors)
-    #[command(after_help = "Examples:\n  drctl schema > runbook.schema.json\n  drctl schema drill > drill.schema.json")]
+    #[command(
+        after_help = "Examples:\n  drctl schema > runbook.schema.json\n  drctl schema drill > drill.schema.json"
+    )]
     Schema(SchemaArgs),
 
     /// Print a shell completion script
-    #[command(after_help = "Examples:\n  drctl completions bash > /etc/bash_completion.d/drctl\n  \
-drctl completions zsh > \"${fpath[1]}/_drctl\"\n  drctl completions fish > ~/.config/fish/completions/drctl.fish")]
+    #[command(
+        after_help = "Examples:\n  drctl completions bash > /etc/bash_completion.d/drctl\n  \
+drctl completions zsh > \"${fpath[1]}/_drctl\"\n  drctl completions fish > ~/.config/fish/completions/drctl.fish"
+    )]
     Completions(CompletionsArgs),
 }
 

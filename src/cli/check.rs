@@ -9,5 +9,9 @@ use super::settings::Settings;
 pub fn run(settings: &Settings, args: &CheckArgs) -> anyhow::Result<Exit> {
     settings.output("check", &[OutputFormat::Human, OutputFormat::Json])?;
     let _ = args;
-    Ok(not_implemented(settings, "check", "RPO exposure measurement (src/measure) and the AWS clients"))
+    Ok(not_implemented(
+        settings,
+        "check",
+        "RPO exposure measurement (src/measure) and the AWS clients",
+    ))
 }

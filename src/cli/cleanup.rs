@@ -9,5 +9,9 @@ use super::settings::Settings;
 pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
     settings.output("cleanup", &[OutputFormat::Human, OutputFormat::Json])?;
     let _ = args;
-    Ok(not_implemented(settings, "cleanup", "the run journal and each action's drill undo"))
+    Ok(not_implemented(
+        settings,
+        "cleanup",
+        "the run journal and each action's drill undo",
+    ))
 }

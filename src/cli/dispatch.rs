@@ -34,9 +34,17 @@ pub fn run(cli: Cli) -> ExitCode {
     let exit = match outcome {
         Ok(exit) => exit,
         Err(error) => {
-            let label = if settings.color { "\x1b[1;31merror\x1b[0m" } else { "error" };
+            let label = if settings.color {
+                "\x1b[1;31merror\x1b[0m"
+            } else {
+                "error"
+            };
             eprintln!("{label}: {error:#}");
-            if error.downcast_ref::<UsageError>().is_some() { Exit::Invalid } else { Exit::Failure }
+            if error.downcast_ref::<UsageError>().is_some() {
+                Exit::Invalid
+            } else {
+                Exit::Failure
+            }
         }
     };
     exit.into()
@@ -46,7 +54,11 @@ pub fn run(cli: Cli) -> ExitCode {
 /// 0 for --help and --version, 2 for usage errors.
 pub fn usage_error(error: clap::Error) -> ExitCode {
     let _ = error.print();
-    if error.use_stderr() { Exit::Invalid.into() } else { Exit::Success.into() }
+    if error.use_stderr() {
+        Exit::Invalid.into()
+    } else {
+        Exit::Success.into()
+    }
 }
 
 fn init_logging(settings: &Settings) {

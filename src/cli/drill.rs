@@ -7,7 +7,14 @@ use super::settings::Settings;
 
 /// Runs `drctl drill`.
 pub fn run(settings: &Settings, args: &DrillArgs) -> anyhow::Result<Exit> {
-    settings.output("drill", &[OutputFormat::Human, OutputFormat::Json, OutputFormat::Jsonl])?;
+    settings.output(
+        "drill",
+        &[OutputFormat::Human, OutputFormat::Json, OutputFormat::Jsonl],
+    )?;
     let _ = args;
-    Ok(not_implemented(settings, "drill", "the run engine (scheduler, executor, journal), the AWS actions and RTO/RPO measurement"))
+    Ok(not_implemented(
+        settings,
+        "drill",
+        "the run engine (scheduler, executor, journal), the AWS actions and RTO/RPO measurement",
+    ))
 }

@@ -7,7 +7,14 @@ use super::settings::Settings;
 
 /// Runs `drctl failover`.
 pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
-    settings.output("failover", &[OutputFormat::Human, OutputFormat::Json, OutputFormat::Jsonl])?;
+    settings.output(
+        "failover",
+        &[OutputFormat::Human, OutputFormat::Json, OutputFormat::Jsonl],
+    )?;
     let _ = args;
-    Ok(not_implemented(settings, "failover", "the run engine (scheduler, executor, journal) and the AWS actions"))
+    Ok(not_implemented(
+        settings,
+        "failover",
+        "the run engine (scheduler, executor, journal) and the AWS actions",
+    ))
 }

@@ -9,5 +9,9 @@ use super::settings::Settings;
 pub fn run(settings: &Settings, args: &HistoryArgs) -> anyhow::Result<Exit> {
     settings.output("history", &[OutputFormat::Human, OutputFormat::Json])?;
     let _ = args;
-    Ok(not_implemented(settings, "history", "the history store and the report model"))
+    Ok(not_implemented(
+        settings,
+        "history",
+        "the history store and the report model",
+    ))
 }

@@ -9,5 +9,9 @@ use super::settings::Settings;
 pub fn run(settings: &Settings, args: &IamPolicyArgs) -> anyhow::Result<Exit> {
     settings.output("iam-policy", &[OutputFormat::Json])?;
     let _ = args;
-    Ok(not_implemented(settings, "iam-policy", "the IAM policy renderer over the action catalogue"))
+    Ok(not_implemented(
+        settings,
+        "iam-policy",
+        "the IAM policy renderer over the action catalogue",
+    ))
 }

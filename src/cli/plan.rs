@@ -11,13 +11,20 @@ use super::settings::Settings;
 
 /// Runs `drctl plan`.
 pub fn run(settings: &Settings, args: &PlanArgs) -> anyhow::Result<Exit> {
-    let format = settings.output("plan", &[OutputFormat::Human, OutputFormat::Json, OutputFormat::Dot])?;
+    let format = settings.output(
+        "plan",
+        &[OutputFormat::Human, OutputFormat::Json, OutputFormat::Dot],
+    )?;
     let loaded = match load_file(&args.file, &args.vars.map()) {
         Ok(loaded) => loaded,
         Err(diagnostics) => {
             eprintln!("{}", diagnostics.render(settings.color));
             let n = diagnostics.len();
-            eprintln!("cannot plan {}: {n} error{}", args.file.display(), if n == 1 { "" } else { "s" });
+            eprintln!(
+                "cannot plan {}: {n} error{}",
+                args.file.display(),
+                if n == 1 { "" } else { "s" }
+            );
             return Ok(Exit::Invalid);
         }
     };
@@ -26,7 +33,11 @@ pub fn run(settings: &Settings, args: &PlanArgs) -> anyhow::Result<Exit> {
         Loaded::Drill(d, r) => (Some(d), r),
     };
     let plan = plan(runbook);
-    let view = PlanView { runbook, drill, plan: &plan };
+    let view = PlanView {
+        runbook,
+        drill,
+        plan: &plan,
+    };
     let text = match format {
         OutputFormat::Json => {
             let mut text = serde_json::to_string_pretty(&render_json(&view))?;

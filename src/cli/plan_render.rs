@@ -47,18 +47,30 @@ pub fn render_human(view: &PlanView<'_>) -> String {
             runbook.name,
             runbook.path.display()
         )),
-        None => out.push_str(&format!("plan of runbook `{}` ({})\n", runbook.name, runbook.path.display())),
+        None => out.push_str(&format!(
+            "plan of runbook `{}` ({})\n",
+            runbook.name,
+            runbook.path.display()
+        )),
     }
     if let Some(description) = &runbook.description {
         out.push_str(&format!("  {description}\n"));
     }
     if !runbook.regions.is_empty() {
-        let regions: Vec<String> = runbook.regions.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let regions: Vec<String> = runbook
+            .regions
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
         out.push_str(&format!("  regions: {}\n", regions.join(", ")));
     }
     let targets = view.targets();
     let show = |t: Option<Duration>| t.map_or("none".to_owned(), format_duration);
-    out.push_str(&format!("  targets: RTO {}, RPO {}\n", show(targets.rto), show(targets.rpo)));
+    out.push_str(&format!(
+        "  targets: RTO {}, RPO {}\n",
+        show(targets.rto),
+        show(targets.rpo)
+    ));
     let verdict = match targets.rto {
         Some(rto) if Duration::from_secs(plan.predicted_secs) > rto => format!(
             " — OVER the {} RTO target by {}",
@@ -76,16 +88,28 @@ pub fn render_human(view: &PlanView<'_>) -> String {
     ));
 
     let id_width = runbook.steps.iter().map(|s| s.id.len()).max().unwrap_or(0);
-    let action_width = runbook.steps.iter().map(|s| s.action.name.len()).max().unwrap_or(0);
+    let action_width = runbook
+        .steps
+        .iter()
+        .map(|s| s.action.name.len())
+        .max()
+        .unwrap_or(0);
     let region = |s: &Step| match (&s.region, runbook.region_of(s)) {
         (Some(name), Some(code)) => format!("{name} ({code})"),
         _ => "-".to_owned(),
     };
-    let region_width = runbook.steps.iter().map(|s| region(s).len()).max().unwrap_or(0);
+    let region_width = runbook
+        .steps
+        .iter()
+        .map(|s| region(s).len())
+        .max()
+        .unwrap_or(0);
     for (i, wave) in plan.waves.iter().enumerate() {
         out.push_str(&format!("\nwave {}\n", i + 1));
         for id in wave {
-            let Some(step) = runbook.step(id) else { continue };
+            let Some(step) = runbook.step(id) else {
+                continue;
+            };
             let mut notes = Vec::new();
             if step.action.mutating {
                 notes.push("mutating".to_owned());
@@ -116,20 +140,45 @@ pub fn render_human(view: &PlanView<'_>) -> String {
         secs(plan.predicted_secs),
         plan.critical_path.join(" -> ")
     ));
-    let mutating: Vec<&str> =
-        runbook.steps.iter().filter(|s| s.action.mutating).map(|s| s.id.as_str()).collect();
-    out.push_str(&format!("changes AWS state ({}): {}\n", mutating.len(), none_or(&mutating)));
-    let checks: Vec<&str> = runbook.steps.iter().filter(|s| s.verify).map(|s| s.id.as_str()).collect();
-    out.push_str(&format!("recovery checks ({}): {}\n", checks.len(), none_or(&checks)));
+    let mutating: Vec<&str> = runbook
+        .steps
+        .iter()
+        .filter(|s| s.action.mutating)
+        .map(|s| s.id.as_str())
+        .collect();
+    out.push_str(&format!(
+        "changes AWS state ({}): {}\n",
+        mutating.len(),
+        none_or(&mutating)
+    ));
+    let checks: Vec<&str> = runbook
+        .steps
+        .iter()
+        .filter(|s| s.verify)
+        .map(|s| s.id.as_str())
+        .collect();
+    out.push_str(&format!(
+        "recovery checks ({}): {}\n",
+        checks.len(),
+        none_or(&checks)
+    ));
     out
 }
 
 fn none_or(items: &[&str]) -> String {
-    if items.is_empty() { "none".to_owned() } else { items.join(", ") }
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
 }
 
 fn count(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// The plan as JSON for scripts.
@@ -184,13 +233,20 @@ pub fn render_json(view: &PlanView<'_>) -> Value {
 pub fn render_dot(view: &PlanView<'_>) -> String {
     let runbook = view.runbook;
     let plan = view.plan;
-    let critical: Vec<(&str, &str)> =
-        plan.critical_path.windows(2).map(|w| (w[0].as_str(), w[1].as_str())).collect();
+    let critical: Vec<(&str, &str)> = plan
+        .critical_path
+        .windows(2)
+        .map(|w| (w[0].as_str(), w[1].as_str()))
+        .collect();
     let on_path = |id: &str| plan.critical_path.iter().any(|c| c == id);
     let mut out = format!("digraph \"{}\" {{\n", escape(&runbook.name));
     out.push_str("  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
     for step in &runbook.steps {
-        let color = if on_path(&step.id) { ", color=red, penwidth=2" } else { "" };
+        let color = if on_path(&step.id) {
+            ", color=red, penwidth=2"
+        } else {
+            ""
+        };
         out.push_str(&format!(
             "  \"{}\" [label=\"{}\\n{}\\n~{}\"{color}];\n",
             escape(&step.id),
@@ -206,7 +262,11 @@ pub fn render_dot(view: &PlanView<'_>) -> String {
             } else {
                 ""
             };
-            out.push_str(&format!("  \"{}\" -> \"{}\"{color};\n", escape(dep), escape(&step.id)));
+            out.push_str(&format!(
+                "  \"{}\" -> \"{}\"{color};\n",
+                escape(dep),
+                escape(&step.id)
+            ));
         }
     }
     out.push_str("}\n");

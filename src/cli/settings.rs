@@ -32,20 +32,32 @@ impl Settings {
             endpoint_url: global.endpoint_url.clone().filter(|u| !u.is_empty()),
             output: global.output,
             state_dir: global.state_dir.clone(),
-            verbosity: if global.quiet { -1 } else { i8::try_from(global.verbose).unwrap_or(i8::MAX) },
+            verbosity: if global.quiet {
+                -1
+            } else {
+                i8::try_from(global.verbose).unwrap_or(i8::MAX)
+            },
             color: !no_color && std::io::stderr().is_terminal(),
         }
     }
 
     /// The output format for `command`, which accepts `allowed` (the first is its default).
-    pub fn output(&self, command: &str, allowed: &[OutputFormat]) -> Result<OutputFormat, UsageError> {
+    pub fn output(
+        &self,
+        command: &str,
+        allowed: &[OutputFormat],
+    ) -> Result<OutputFormat, UsageError> {
         match self.output {
             None => Ok(allowed[0]),
             Some(format) if allowed.contains(&format) => Ok(format),
             Some(format) => Err(UsageError(format!(
                 "`drctl {command}` cannot write --output {}; it supports: {}",
                 format.as_str(),
-                allowed.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+                allowed
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
         }
     }

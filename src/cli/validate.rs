@@ -49,15 +49,29 @@ pub fn run(settings: &Settings, args: &ValidateArgs) -> anyhow::Result<Exit> {
             }
         }
         _ if !settings.quiet() || invalid_files > 0 => {
-            writeln!(stderr, "{}", summary(args.files.len(), invalid_files, all.len()))?;
+            writeln!(
+                stderr,
+                "{}",
+                summary(args.files.len(), invalid_files, all.len())
+            )?;
         }
         _ => {}
     }
-    Ok(if invalid_files == 0 { Exit::Success } else { Exit::Invalid })
+    Ok(if invalid_files == 0 {
+        Exit::Success
+    } else {
+        Exit::Invalid
+    })
 }
 
 fn describe(loaded: &Loaded) -> String {
-    let steps = |n: usize| if n == 1 { "1 step".to_owned() } else { format!("{n} steps") };
+    let steps = |n: usize| {
+        if n == 1 {
+            "1 step".to_owned()
+        } else {
+            format!("{n} steps")
+        }
+    };
     match loaded {
         Loaded::Runbook(r) => format!("runbook `{}`, {}", r.name, steps(r.steps.len())),
         Loaded::Drill(d, r) => format!(
@@ -71,7 +85,13 @@ fn describe(loaded: &Loaded) -> String {
 }
 
 fn summary(files: usize, invalid: usize, errors: usize) -> String {
-    let plural = |n: usize, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("1 {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
     if invalid == 0 {
         format!("{} valid", plural(files, "file"))
     } else {

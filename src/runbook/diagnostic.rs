@@ -56,7 +56,11 @@ impl Diagnostic {
     /// The diagnostic as a compiler prints it; ANSI colours when `color`.
     pub fn render(&self, color: bool) -> String {
         let style = Style::new(color);
-        let width = if self.line == 0 { 1 } else { self.line.to_string().len() };
+        let width = if self.line == 0 {
+            1
+        } else {
+            self.line.to_string().len()
+        };
         let pad = " ".repeat(width);
         let mut out = String::new();
         out.push_str(&format!(
@@ -113,7 +117,11 @@ pub struct Diagnostics(pub Vec<Diagnostic>);
 impl Diagnostics {
     /// All diagnostics rendered one after another, separated by blank lines.
     pub fn render(&self, color: bool) -> String {
-        self.0.iter().map(|d| d.render(color)).collect::<Vec<_>>().join("\n")
+        self.0
+            .iter()
+            .map(|d| d.render(color))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// The codes, in order (handy in tests).
@@ -167,7 +175,11 @@ impl Style {
         Style { color }
     }
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
     fn error(&self, text: &str) -> String {
         self.paint("1;31", text)

@@ -115,8 +115,14 @@ mod tests {
 
     #[test]
     fn normalizes_lexically() {
-        assert_eq!(normalize(Path::new("drills/../runbooks/a.toml")), PathBuf::from("runbooks/a.toml"));
-        assert_eq!(normalize(Path::new("../x/./y.toml")), PathBuf::from("../x/y.toml"));
+        assert_eq!(
+            normalize(Path::new("drills/../runbooks/a.toml")),
+            PathBuf::from("runbooks/a.toml")
+        );
+        assert_eq!(
+            normalize(Path::new("../x/./y.toml")),
+            PathBuf::from("../x/y.toml")
+        );
         assert_eq!(normalize(Path::new("/a/../../b")), PathBuf::from("/b"));
     }
 }

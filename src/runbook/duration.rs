@@ -11,14 +11,25 @@ pub struct DurationError {
     pub hint: String,
 }
 
-const UNITS: &[(&str, u64)] =
-    &[("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
+const UNITS: &[(&str, u64)] = &[
+    ("d", 86_400_000),
+    ("h", 3_600_000),
+    ("m", 60_000),
+    ("s", 1_000),
+    ("ms", 1),
+];
 
-const UNITS_HINT: &str = "write an integer and a unit (ms, s, m, h, d), largest first, e.g. \"90s\", \"20m\", \"1h30m\"";
+const UNITS_HINT: &str =
+    "write an integer and a unit (ms, s, m, h, d), largest first, e.g. \"90s\", \"20m\", \"1h30m\"";
 
 /// Parses a human duration.
 pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
-    let fail = |message: String, hint: &str| Err(DurationError { message, hint: hint.to_owned() });
+    let fail = |message: String, hint: &str| {
+        Err(DurationError {
+            message,
+            hint: hint.to_owned(),
+        })
+    };
     if text.is_empty() {
         return fail("empty duration".into(), UNITS_HINT);
     }
@@ -41,7 +52,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
             } else {
                 UNITS_HINT
             };
-            return fail(format!("duration `{text}` does not start with a number"), hint);
+            return fail(
+                format!("duration `{text}` does not start with a number"),
+                hint,
+            );
         }
         let (number, after) = rest.split_at(digits);
         let unit_len = after.bytes().take_while(u8::is_ascii_alphabetic).count();
@@ -71,10 +85,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
                 _ => None,
             };
             let hint = match alias {
-                Some(short) => format!("write the unit as `{short}`: \"{number}{short}\"; {UNITS_HINT}"),
+                Some(short) => {
+                    format!("write the unit as `{short}`: \"{number}{short}\"; {UNITS_HINT}")
+                }
                 None => UNITS_HINT.to_owned(),
             };
-            return fail(format!("duration `{text}` has an unknown unit `{unit}`"), &hint);
+            return fail(
+                format!("duration `{text}` has an unknown unit `{unit}`"),
+                &hint,
+            );
         };
         if last_rank.is_some_and(|last| rank <= last) {
             return fail(
@@ -132,7 +151,19 @@ mod tests {
 
     #[test]
     fn rejects_with_a_hint() {
-        for bad in ["", "20", "1.5h", "20min", "m", "-5s", "30m1h", "5s5s", " 5s", "5 s", "99999999999999999999s"] {
+        for bad in [
+            "",
+            "20",
+            "1.5h",
+            "20min",
+            "m",
+            "-5s",
+            "30m1h",
+            "5s5s",
+            " 5s",
+            "5 s",
+            "99999999999999999999s",
+        ] {
             let err = parse_duration(bad).unwrap_err();
             assert!(!err.hint.is_empty(), "{bad}");
         }

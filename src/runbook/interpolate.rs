@@ -36,7 +36,10 @@ pub(crate) enum Reference {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Piece {
     Literal(String),
-    Ref { reference: Reference, range: Range<usize> },
+    Ref {
+        reference: Reference,
+        range: Range<usize>,
+    },
 }
 
 /// A malformed `${...}`, with its byte range in the template.
@@ -91,7 +94,11 @@ pub(crate) fn parse_template(text: &str) -> (Vec<Piece>, Vec<TemplateError>) {
                         pieces.push(Piece::Ref { reference, range });
                     }
                     Err((message, hint)) => {
-                        errors.push(TemplateError { range: range.clone(), message, hint });
+                        errors.push(TemplateError {
+                            range: range.clone(),
+                            message,
+                            hint,
+                        });
                         literal.push_str(&text[range]);
                     }
                 }
@@ -110,7 +117,11 @@ pub(crate) fn parse_template(text: &str) -> (Vec<Piece>, Vec<TemplateError>) {
 
 fn truncate(s: &str) -> String {
     const MAX: usize = 40;
-    if s.chars().count() <= MAX { s.to_owned() } else { format!("{}...", s.chars().take(MAX).collect::<String>()) }
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        format!("{}...", s.chars().take(MAX).collect::<String>())
+    }
 }
 
 fn parse_reference(inner: &str) -> Result<Reference, (String, String)> {
@@ -123,9 +134,15 @@ fn parse_reference(inner: &str) -> Result<Reference, (String, String)> {
         let message = if bad.is_empty() {
             format!("reference `{shown}` has an empty name")
         } else {
-            format!("reference `{shown}` contains `{}`, which is not a valid name", truncate(bad))
+            format!(
+                "reference `{shown}` contains `{}`, which is not a valid name",
+                truncate(bad)
+            )
         };
-        return Err((message, format!("names are letters, digits, `_` and `-`; {SYNTAX_HINT}")));
+        return Err((
+            message,
+            format!("names are letters, digits, `_` and `-`; {SYNTAX_HINT}"),
+        ));
     }
     match (parts[0], parts.len()) {
         ("vars", 2) => Ok(Reference::Var(parts[1].to_owned())),
@@ -143,7 +160,9 @@ fn parse_reference(inner: &str) -> Result<Reference, (String, String)> {
             SYNTAX_HINT.into(),
         )),
         (other, _) => Err((
-            format!("reference `{shown}` starts with `{other}`, which is not vars, regions or steps"),
+            format!(
+                "reference `{shown}` starts with `{other}`, which is not vars, regions or steps"
+            ),
             SYNTAX_HINT.into(),
         )),
     }
@@ -170,9 +189,17 @@ pub fn interpolate(
     for piece in pieces {
         match piece {
             Piece::Literal(text) => out.push_str(&text),
-            Piece::Ref { reference: Reference::Step(r), .. } => match lookup(&r) {
+            Piece::Ref {
+                reference: Reference::Step(r),
+                ..
+            } => match lookup(&r) {
                 Some(value) => out.push_str(&value),
-                None => return Err(format!("`{r}` is not available: step `{}` has not produced output `{}`", r.step, r.output)),
+                None => {
+                    return Err(format!(
+                        "`{r}` is not available: step `{}` has not produced output `{}`",
+                        r.step, r.output
+                    ));
+                }
             },
             Piece::Ref { range, .. } => {
                 return Err(format!(
@@ -191,7 +218,10 @@ pub fn references(template: &str) -> Vec<StepRef> {
         .0
         .into_iter()
         .filter_map(|p| match p {
-            Piece::Ref { reference: Reference::Step(r), .. } => Some(r),
+            Piece::Ref {
+                reference: Reference::Step(r),
+                ..
+            } => Some(r),
             _ => None,
         })
         .collect()
@@ -202,16 +232,35 @@ mod tests {
     use super::*;
 
     fn step(s: &str, o: &str) -> StepRef {
-        StepRef { step: s.into(), output: o.into() }
+        StepRef {
+            step: s.into(),
+            output: o.into(),
+        }
     }
 
     #[test]
     fn resolves_step_outputs_and_dollars() {
-        let lookup = |r: &StepRef| (r == &step("restore", "file_system_id")).then(|| "fs-1".to_string());
-        assert_eq!(interpolate("id=${steps.restore.file_system_id} $$5 a$b", &lookup), Ok("id=fs-1 $5 a$b".into()));
-        assert!(interpolate("${steps.other.x}", &lookup).unwrap_err().contains("not available"));
-        assert!(interpolate("${vars.x}", &lookup).unwrap_err().contains("substituted"));
-        assert!(interpolate("${steps.x", &lookup).unwrap_err().contains("unterminated"));
+        let lookup =
+            |r: &StepRef| (r == &step("restore", "file_system_id")).then(|| "fs-1".to_string());
+        assert_eq!(
+            interpolate("id=${steps.restore.file_system_id} $$5 a$b", &lookup),
+            Ok("id=fs-1 $5 a$b".into())
+        );
+        assert!(
+            interpolate("${steps.other.x}", &lookup)
+                .unwrap_err()
+                .contains("not available")
+        );
+        assert!(
+            interpolate("${vars.x}", &lookup)
+                .unwrap_err()
+                .contains("substituted")
+        );
+        assert!(
+            interpolate("${steps.x", &lookup)
+                .unwrap_err()
+                .contains("unterminated")
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub fn load_runbook(
 ) -> Result<Runbook, Diagnostics> {
     let overrides = VarOverride::from_command_line(var_overrides);
     let name = path.display().to_string();
-    let text = read(path).map_err(|d| Diagnostics(vec![d]))?;
+    let text = read(path).map_err(Diagnostics)?;
     runbook_from_text(&name, path.to_path_buf(), &text, &overrides).map_err(Diagnostics)
 }
 
@@ -38,8 +38,13 @@ pub fn load_runbook_str(
     var_overrides: &BTreeMap<String, String>,
 ) -> Result<Runbook, Diagnostics> {
     let overrides = VarOverride::from_command_line(var_overrides);
-    runbook_from_text(name_for_messages, PathBuf::from(name_for_messages), source, &overrides)
-        .map_err(Diagnostics)
+    runbook_from_text(
+        name_for_messages,
+        PathBuf::from(name_for_messages),
+        source,
+        &overrides,
+    )
+    .map_err(Diagnostics)
 }
 
 /// Loads a drill and its runbook. The drill's `[vars]` apply first, then `var_overrides`.
@@ -48,7 +53,7 @@ pub fn load_drill(
     path: &Path,
     var_overrides: &BTreeMap<String, String>,
 ) -> Result<(Drill, Runbook), Diagnostics> {
-    let text = read(path).map_err(|d| Diagnostics(vec![d]))?;
+    let text = read(path).map_err(Diagnostics)?;
     drill_from_text(path, &text, var_overrides).map_err(Diagnostics)
 }
 
@@ -73,7 +78,9 @@ pub fn detect_kind(source: &str) -> FileKind {
     match DeTable::parse(source) {
         Ok(doc) => {
             let doc = doc.get_ref();
-            let drill_key = ["runbook", "mode", "schedule"].iter().any(|k| doc.get(*k).is_some());
+            let drill_key = ["runbook", "mode", "schedule"]
+                .iter()
+                .any(|k| doc.get(*k).is_some());
             if drill_key && doc.get("steps").is_none() {
                 FileKind::Drill
             } else {
@@ -89,7 +96,7 @@ pub fn load_file(
     path: &Path,
     var_overrides: &BTreeMap<String, String>,
 ) -> Result<Loaded, Diagnostics> {
-    let text = read(path).map_err(|d| Diagnostics(vec![d]))?;
+    let text = read(path).map_err(Diagnostics)?;
     match detect_kind(&text) {
         FileKind::Drill => drill_from_text(path, &text, var_overrides)
             .map(|(d, r)| Loaded::Drill(d, r))
@@ -105,7 +112,7 @@ pub fn load_file(
 }
 
 /// The file's text, or DR033 (cannot read) / DR032 (not UTF-8).
-fn read(path: &Path) -> Result<String, Diagnostic> {
+fn read(path: &Path) -> Result<String, Vec<Diagnostic>> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         let mut reason = e.to_string();
@@ -113,12 +120,12 @@ fn read(path: &Path) -> Result<String, Diagnostic> {
             let lower = first.to_lowercase();
             reason.replace_range(0..1, &lower);
         }
-        Diagnostic::without_position(
+        vec![Diagnostic::without_position(
             name.clone(),
             Code::Unreadable,
             format!("cannot read `{name}`: {reason}"),
             "check the path; a relative path starts from the current directory",
-        )
+        )]
     })?;
     syntax::decode(&name, &bytes)
 }
@@ -148,7 +155,13 @@ pub(crate) fn runbook_from_text(
     let mut doc = syntax::parse(&file)?;
     let mut diagnostics = Vec::new();
     let had_steps = doc.get_ref().get("steps").is_some();
-    shape::check(runbook_shape(), &mut doc, &file, "runbook", &mut diagnostics);
+    shape::check(
+        runbook_shape(),
+        &mut doc,
+        &file,
+        "runbook",
+        &mut diagnostics,
+    );
     let steps_pruned = had_steps && doc.get_ref().get("steps").is_none();
     let raw = match RawRunbook::deserialize(toml::de::Deserializer::from(doc)) {
         Ok(raw) => raw,
@@ -193,7 +206,7 @@ fn drill_from_text(
     };
     let mut overrides = checked.overrides.clone();
     overrides.extend(VarOverride::from_command_line(var_overrides));
-    let runbook = read(&runbook_path).map_err(|d| vec![d]).and_then(|text| {
+    let runbook = read(&runbook_path).and_then(|text| {
         let name = runbook_path.display().to_string();
         runbook_from_text(&name, runbook_path.clone(), &text, &overrides)
     });
@@ -203,7 +216,8 @@ fn drill_from_text(
         Err(more) => {
             // The drill's own problems first, then its runbook's; an unknown drill var is
             // reported by the runbook check at its place in the drill file.
-            let (drill_file, other): (Vec<_>, Vec<_>) = more.into_iter().partition(|d| d.file == file.name);
+            let (drill_file, other): (Vec<_>, Vec<_>) =
+                more.into_iter().partition(|d| d.file == file.name);
             diagnostics.extend(drill_file);
             sort(&mut diagnostics);
             diagnostics.extend(other);

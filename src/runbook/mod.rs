@@ -32,7 +32,9 @@ pub use code::Code;
 pub use diagnostic::{Diagnostic, Diagnostics, Snippet};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use interpolate::{StepRef, interpolate, references};
-pub use load::{FileKind, Loaded, detect_kind, load_drill, load_file, load_runbook, load_runbook_str};
+pub use load::{
+    FileKind, Loaded, detect_kind, load_drill, load_file, load_runbook, load_runbook_str,
+};
 pub use model::{Drill, Isolation, RetryPolicy, Runbook, Step, Targets, Value};
 pub use plan::{Plan, plan};
 pub use reference::{actions_markdown, codes_markdown};

@@ -34,7 +34,10 @@ impl Runbook {
 
     /// The AWS region code a step runs in, if its action is regional.
     pub fn region_of(&self, step: &Step) -> Option<&str> {
-        step.region.as_ref().and_then(|name| self.regions.get(name)).map(String::as_str)
+        step.region
+            .as_ref()
+            .and_then(|name| self.regions.get(name))
+            .map(String::as_str)
     }
 }
 
@@ -94,7 +97,10 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { attempts: 1, backoff: Duration::from_secs(5) }
+        RetryPolicy {
+            attempts: 1,
+            backoff: Duration::from_secs(5),
+        }
     }
 }
 

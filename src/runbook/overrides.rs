@@ -38,6 +38,11 @@ impl VarOverride {
 
     /// The diagnostic for an override of an undeclared variable.
     pub(crate) fn unknown(&self, message: String, hint: String) -> Diagnostic {
-        Diagnostic { code: Code::UnknownVarOverride, message, hint, ..self.origin.clone() }
+        Diagnostic {
+            code: Code::UnknownVarOverride,
+            message,
+            hint,
+            ..self.origin.clone()
+        }
     }
 }

@@ -39,7 +39,11 @@ pub(crate) fn check_params(
     with: Option<&SpMap<ParamValue>>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (BTreeMap<String, Value>, Vec<PendingRef>) {
-    let mut checker = Checker { cx, diagnostics, refs: Vec::new() };
+    let mut checker = Checker {
+        cx,
+        diagnostics,
+        refs: Vec::new(),
+    };
     let mut values = BTreeMap::new();
     let spec = cx.spec;
     for (key, value) in with.into_iter().flat_map(SpMap::iter) {
@@ -53,7 +57,10 @@ pub(crate) fn check_params(
             checker.diagnostics.push(cx.file.error(
                 Code::UnknownParam,
                 key.span.clone(),
-                format!("unknown parameter `{}` for action `{}` in step `{}`", key.value, spec.name, cx.step_id),
+                format!(
+                    "unknown parameter `{}` for action `{}` in step `{}`",
+                    key.value, spec.name, cx.step_id
+                ),
                 format!("{}{takes}", did_you_mean_prefix(&key.value, names)),
             ));
             continue;
@@ -70,8 +77,16 @@ pub(crate) fn check_params(
             checker.diagnostics.push(cx.file.error(
                 Code::MissingParam,
                 cx.anchor.clone(),
-                format!("step `{}` is missing parameter `{}` of action `{}`", cx.step_id, param.name, spec.name),
-                format!("add `{} = {}` under [steps.with]: {}", param.name, example(param.ty), param.doc),
+                format!(
+                    "step `{}` is missing parameter `{}` of action `{}`",
+                    cx.step_id, param.name, spec.name
+                ),
+                format!(
+                    "add `{} = {}` under [steps.with]: {}",
+                    param.name,
+                    example(param.ty),
+                    param.doc
+                ),
             ));
         } else if let Some(default) = param.default
             && let Some(v) = checker.default(param, default)
@@ -116,7 +131,12 @@ impl Checker<'_, '_, '_> {
                 cx.step_id,
                 param.ty.describe()
             ),
-            format!("{extra_hint}write it like `{} = {}`: {}", param.name, example(param.ty), param.doc),
+            format!(
+                "{extra_hint}write it like `{} = {}`: {}",
+                param.name,
+                example(param.ty),
+                param.doc
+            ),
         ));
     }
 
@@ -143,7 +163,10 @@ impl Checker<'_, '_, '_> {
                         self.diagnostics.push(self.cx.file.error(
                             Code::BadDuration,
                             span,
-                            format!("parameter `{}` in step `{}`: {}", param.name, self.cx.step_id, e.message),
+                            format!(
+                                "parameter `{}` in step `{}`: {}",
+                                param.name, self.cx.step_id, e.message
+                            ),
                             e.hint,
                         ));
                         None
@@ -155,10 +178,12 @@ impl Checker<'_, '_, '_> {
                 let mut ok = true;
                 for item in items {
                     match &item.value {
-                        ParamValue::String(s) => match self.template(param, s, item.span.clone(), true) {
-                            Some(t) => out.push(t),
-                            None => ok = false,
-                        },
+                        ParamValue::String(s) => {
+                            match self.template(param, s, item.span.clone(), true) {
+                                Some(t) => out.push(t),
+                                None => ok = false,
+                            }
+                        }
                         other => {
                             let found = format!("an array holding {}", other.type_name());
                             self.wrong_type(param, item.span.clone(), &found, "");
@@ -218,11 +243,19 @@ impl Checker<'_, '_, '_> {
             }
             (ty, other) => {
                 let hint = match (ty, other) {
-                    (ParamType::String | ParamType::Duration | ParamType::Region | ParamType::Enum(_),
-                        ParamValue::Integer(_) | ParamValue::Float(_) | ParamValue::Bool(_) | ParamValue::Datetime(_)) => {
-                        "put the value in quotes; "
+                    (
+                        ParamType::String
+                        | ParamType::Duration
+                        | ParamType::Region
+                        | ParamType::Enum(_),
+                        ParamValue::Integer(_)
+                        | ParamValue::Float(_)
+                        | ParamValue::Bool(_)
+                        | ParamValue::Datetime(_),
+                    ) => "put the value in quotes; ",
+                    (ParamType::Integer | ParamType::Bool, ParamValue::String(_)) => {
+                        "remove the quotes; "
                     }
-                    (ParamType::Integer | ParamType::Bool, ParamValue::String(_)) => "remove the quotes; ",
                     _ => "",
                 };
                 self.wrong_type(param, span, other.type_name(), hint);
@@ -236,14 +269,21 @@ impl Checker<'_, '_, '_> {
             return Some(Value::String(code.clone()));
         }
         let names = self.cx.regions.keys().map(String::as_str);
-        let mut hint = format!("{}regions are: {}", did_you_mean_prefix(name, names.clone()), list(names));
+        let mut hint = format!(
+            "{}regions are: {}",
+            did_you_mean_prefix(name, names.clone()),
+            list(names)
+        );
         if super::names::is_region_code(name) {
             hint = format!("name a region of [regions], not an AWS region code; {hint}");
         }
         self.diagnostics.push(self.cx.file.error(
             Code::UnknownRegion,
             span,
-            format!("parameter `{}` in step `{}` names region `{name}`, which is not in [regions]", param.name, self.cx.step_id),
+            format!(
+                "parameter `{}` in step `{}` names region `{name}`, which is not in [regions]",
+                param.name, self.cx.step_id
+            ),
             hint,
         ));
         None
@@ -284,24 +324,39 @@ impl Checker<'_, '_, '_> {
     /// Substitutes `${vars.*}` and `${regions.*}` in a string, reporting every bad reference,
     /// and returns the canonical template. `${steps.*}` is kept (and recorded) when
     /// `allow_steps`, and is an error otherwise (the value must be known before the run).
-    fn template(&mut self, param: &ParamSpec, text: &str, span: Range<usize>, allow_steps: bool) -> Option<String> {
+    fn template(
+        &mut self,
+        param: &ParamSpec,
+        text: &str,
+        span: Range<usize>,
+        allow_steps: bool,
+    ) -> Option<String> {
         let cx = self.cx;
         let (pieces, errors) = parse_template(text);
         let mut ok = errors.is_empty();
         for e in errors {
             let at = sub_span(cx.file, &span, text, &e.range);
-            self.diagnostics.push(cx.file.error(Code::MalformedInterpolation, at, e.message, e.hint));
+            self.diagnostics.push(cx.file.error(
+                Code::MalformedInterpolation,
+                at,
+                e.message,
+                e.hint,
+            ));
         }
         let mut out = String::with_capacity(text.len());
         for piece in pieces {
             match piece {
                 Piece::Literal(s) => out.push_str(&escape(&s)),
-                Piece::Ref { reference: Reference::Var(name), range } => match cx.vars.get(&name) {
-                    Some(value) => out.push_str(&escape(value)),
-                    None => {
-                        ok = false;
-                        let names = cx.vars.keys().map(String::as_str);
-                        self.diagnostics.push(cx.file.error(
+                Piece::Ref {
+                    reference: Reference::Var(name),
+                    range,
+                } => {
+                    match cx.vars.get(&name) {
+                        Some(value) => out.push_str(&escape(value)),
+                        None => {
+                            ok = false;
+                            let names = cx.vars.keys().map(String::as_str);
+                            self.diagnostics.push(cx.file.error(
                             Code::UndefinedVar,
                             sub_span(cx.file, &span, text, &range),
                             format!("`${{vars.{name}}}` in step `{}` names an undefined variable", cx.step_id),
@@ -311,9 +366,13 @@ impl Checker<'_, '_, '_> {
                                 list(names)
                             ),
                         ));
+                        }
                     }
-                },
-                Piece::Ref { reference: Reference::Region(name), range } => match cx.regions.get(&name) {
+                }
+                Piece::Ref {
+                    reference: Reference::Region(name),
+                    range,
+                } => match cx.regions.get(&name) {
                     Some(code) => out.push_str(&escape(code)),
                     None => {
                         ok = false;
@@ -330,7 +389,10 @@ impl Checker<'_, '_, '_> {
                         ));
                     }
                 },
-                Piece::Ref { reference: Reference::Step(step_ref), range } => {
+                Piece::Ref {
+                    reference: Reference::Step(step_ref),
+                    range,
+                } => {
                     let at = sub_span(cx.file, &span, text, &range);
                     if allow_steps {
                         out.push_str(&step_ref.to_string());
@@ -362,9 +424,16 @@ fn plain(template: &str) -> String {
 /// The source span of `range` (a byte range in the decoded string `text`) inside the string
 /// token at `token`. Exact for strings without escapes; otherwise the first occurrence of the
 /// same text in the token, or the whole token.
-pub(crate) fn sub_span(file: &SourceFile<'_>, token: &Range<usize>, text: &str, range: &Range<usize>) -> Range<usize> {
+pub(crate) fn sub_span(
+    file: &SourceFile<'_>,
+    token: &Range<usize>,
+    text: &str,
+    range: &Range<usize>,
+) -> Range<usize> {
     let source = file.slice(token);
-    let Some(piece) = text.get(range.clone()) else { return token.clone() };
+    let Some(piece) = text.get(range.clone()) else {
+        return token.clone();
+    };
     for quote in ['"', '\''] {
         let single = source.len() >= 2 && source.starts_with(quote) && source.ends_with(quote);
         let triple = source.starts_with(&format!("{quote}{quote}{quote}"));

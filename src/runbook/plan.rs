@@ -24,11 +24,19 @@ pub struct Plan {
 /// on a cycle form a last wave (neither happens to a runbook from `load_runbook`).
 pub fn plan(runbook: &Runbook) -> Plan {
     let steps = &runbook.steps;
-    let index: HashMap<&str, usize> =
-        steps.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
     let deps: Vec<Vec<usize>> = steps
         .iter()
-        .map(|s| s.after.iter().filter_map(|a| index.get(a.as_str()).copied()).collect())
+        .map(|s| {
+            s.after
+                .iter()
+                .filter_map(|a| index.get(a.as_str()).copied())
+                .collect()
+        })
         .collect();
     let graph = Graph::new(deps);
     let waves = graph.waves();
@@ -102,7 +110,10 @@ with = { url = "http://x" }
 "#;
         let runbook = load_runbook_str("t.toml", text, &BTreeMap::new()).unwrap();
         let plan = plan(&runbook);
-        assert_eq!(plan.waves, vec![vec!["restore", "gate"], vec!["scale"], vec!["probe"]]);
+        assert_eq!(
+            plan.waves,
+            vec![vec!["restore", "gate"], vec!["scale"], vec!["probe"]]
+        );
         assert_eq!(plan.critical_path, vec!["restore", "scale", "probe"]);
         assert_eq!(plan.predicted_secs, 900 + 300 + 30);
         assert_eq!(plan.order, vec!["restore", "gate", "scale", "probe"]);

@@ -24,7 +24,9 @@ pub fn actions_markdown() -> String {
         if spec.params.is_empty() {
             out.push_str("Parameters: none.\n\n");
         } else {
-            out.push_str("| parameter | type | required | default | meaning |\n|---|---|---|---|---|\n");
+            out.push_str(
+                "| parameter | type | required | default | meaning |\n|---|---|---|---|---|\n",
+            );
             for p in spec.params {
                 out.push_str(&format!(
                     "| `{}` | {} | {} | {} | {} |\n",
@@ -42,7 +44,11 @@ pub fn actions_markdown() -> String {
         } else {
             out.push_str("| output (`${steps.ID.NAME}`) | meaning |\n|---|---|\n");
             for o in spec.outputs {
-                out.push_str(&format!("| `{}` | {} |\n", o.name, o.doc.replace('|', "\\|")));
+                out.push_str(&format!(
+                    "| `{}` | {} |\n",
+                    o.name,
+                    o.doc.replace('|', "\\|")
+                ));
             }
             out.push('\n');
         }
@@ -54,7 +60,12 @@ pub fn actions_markdown() -> String {
 pub fn codes_markdown() -> String {
     let mut out = String::from("| code | meaning |\n|---|---|\n");
     for code in Code::ALL {
-        out.push_str(&format!("| [{0}](#{1}) | {2} |\n", code.as_str(), code.as_str().to_lowercase(), code.title()));
+        out.push_str(&format!(
+            "| [{0}](#{1}) | {2} |\n",
+            code.as_str(),
+            code.as_str().to_lowercase(),
+            code.title()
+        ));
     }
     out
 }

@@ -10,19 +10,18 @@ pub(crate) struct ScheduleError {
     pub(crate) hint: String,
 }
 
-const EXAMPLES: &str = "use \"rate(30 days)\" or \"cron(0 6 1 * ? *)\" (06:00 UTC on the 1st of every month)";
+const EXAMPLES: &str =
+    "use \"rate(30 days)\" or \"cron(0 6 1 * ? *)\" (06:00 UTC on the 1st of every month)";
 
 pub(crate) fn check_schedule(expr: &str) -> Result<(), ScheduleError> {
     let fail = |message: String, hint: String| Err(ScheduleError { message, hint });
     if let Some(body) = expr.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
-        return check_rate(body).or_else(|hint| {
-            fail(format!("bad schedule `{expr}`: {}", hint.0), hint.1)
-        });
+        return check_rate(body)
+            .or_else(|hint| fail(format!("bad schedule `{expr}`: {}", hint.0), hint.1));
     }
     if let Some(body) = expr.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')) {
-        return check_cron(body).or_else(|hint| {
-            fail(format!("bad schedule `{expr}`: {}", hint.0), hint.1)
-        });
+        return check_cron(body)
+            .or_else(|hint| fail(format!("bad schedule `{expr}`: {}", hint.0), hint.1));
     }
     fail(
         format!("bad schedule `{expr}`: expected rate(...) or cron(...)"),
@@ -74,14 +73,43 @@ struct Field {
 }
 
 const FIELDS: [Field; 6] = [
-    Field { name: "minutes", min: 0, max: 59, names: &[], question: false, last: false, weekday: false, nth: false },
-    Field { name: "hours", min: 0, max: 23, names: &[], question: false, last: false, weekday: false, nth: false },
-    Field { name: "day-of-month", min: 1, max: 31, names: &[], question: true, last: true, weekday: true, nth: false },
+    Field {
+        name: "minutes",
+        min: 0,
+        max: 59,
+        names: &[],
+        question: false,
+        last: false,
+        weekday: false,
+        nth: false,
+    },
+    Field {
+        name: "hours",
+        min: 0,
+        max: 23,
+        names: &[],
+        question: false,
+        last: false,
+        weekday: false,
+        nth: false,
+    },
+    Field {
+        name: "day-of-month",
+        min: 1,
+        max: 31,
+        names: &[],
+        question: true,
+        last: true,
+        weekday: true,
+        nth: false,
+    },
     Field {
         name: "month",
         min: 1,
         max: 12,
-        names: &["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+        names: &[
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ],
         question: false,
         last: false,
         weekday: false,
@@ -97,18 +125,33 @@ const FIELDS: [Field; 6] = [
         weekday: false,
         nth: true,
     },
-    Field { name: "year", min: 1970, max: 2199, names: &[], question: false, last: false, weekday: false, nth: false },
+    Field {
+        name: "year",
+        min: 1970,
+        max: 2199,
+        names: &[],
+        question: false,
+        last: false,
+        weekday: false,
+        nth: false,
+    },
 ];
 
 fn check_cron(body: &str) -> Result<(), (String, String)> {
     let hint = "cron takes 6 fields: minutes hours day-of-month month day-of-week year, and one of day-of-month and day-of-week must be `?`, e.g. \"cron(0 6 1 * ? *)\"";
     let parts: Vec<&str> = body.split_whitespace().collect();
     if parts.len() != 6 {
-        return Err((format!("cron needs 6 fields, found {}", parts.len()), hint.into()));
+        return Err((
+            format!("cron needs 6 fields, found {}", parts.len()),
+            hint.into(),
+        ));
     }
     for (part, field) in parts.iter().zip(FIELDS.iter()) {
         check_field(part, field).map_err(|why| {
-            (format!("{} field `{part}`: {why}", field.name), hint.to_string())
+            (
+                format!("{} field `{part}`: {why}", field.name),
+                hint.to_string(),
+            )
         })?;
     }
     let (dom, dow) = (parts[2], parts[4]);
@@ -123,7 +166,11 @@ fn check_cron(body: &str) -> Result<(), (String, String)> {
 
 fn check_field(text: &str, field: &Field) -> Result<(), String> {
     if text == "?" {
-        return if field.question { Ok(()) } else { Err("`?` is only allowed in day-of-month and day-of-week".into()) };
+        return if field.question {
+            Ok(())
+        } else {
+            Err("`?` is only allowed in day-of-month and day-of-week".into())
+        };
     }
     if text == "*" {
         return Ok(());
@@ -175,7 +222,11 @@ fn check_item(item: &str, field: &Field) -> Result<(), String> {
         }
     }
     if range == "*" {
-        return if step.is_some() { Ok(()) } else { Err("`*` cannot be combined".into()) };
+        return if step.is_some() {
+            Ok(())
+        } else {
+            Err("`*` cannot be combined".into())
+        };
     }
     match range.split_once('-') {
         Some((a, b)) => {
@@ -190,7 +241,11 @@ fn check_item(item: &str, field: &Field) -> Result<(), String> {
 }
 
 fn value(text: &str, field: &Field) -> Result<u32, String> {
-    if let Some(i) = field.names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
+    if let Some(i) = field
+        .names
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(text))
+    {
         return Ok(field.min + i as u32);
     }
     match text.parse::<u32>() {

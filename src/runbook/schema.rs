@@ -60,7 +60,10 @@ fn strip_null(value: &mut Value) {
             if let Some(Value::Array(options)) = map.get_mut("anyOf") {
                 options.retain(|o| o.get("type").and_then(Value::as_str) != Some("null"));
                 if options.len() == 1 {
-                    let Some(Value::Object(only)) = map.remove("anyOf").and_then(|mut a| a.as_array_mut().map(|v| v.remove(0))) else {
+                    let Some(Value::Object(only)) = map
+                        .remove("anyOf")
+                        .and_then(|mut a| a.as_array_mut().map(|v| v.remove(0)))
+                    else {
                         return;
                     };
                     for (k, v) in only {
@@ -117,7 +120,12 @@ fn add_action_catalogue(schema: &mut Value) {
                 .iter()
                 .map(|p| (p.name.to_owned(), param_schema(p.ty, p.doc)))
                 .collect();
-            let required: Vec<&str> = spec.params.iter().filter(|p| p.required).map(|p| p.name).collect();
+            let required: Vec<&str> = spec
+                .params
+                .iter()
+                .filter(|p| p.required)
+                .map(|p| p.name)
+                .collect();
             let with = json!({
                 "type": "object",
                 "properties": properties,
@@ -150,7 +158,9 @@ mod tests {
     #[test]
     fn published_schema_lists_actions() {
         let schema = runbook_schema();
-        let actions = schema.pointer("/$defs/RawStep/properties/action/enum").unwrap();
+        let actions = schema
+            .pointer("/$defs/RawStep/properties/action/enum")
+            .unwrap();
         assert_eq!(actions.as_array().unwrap().len(), CATALOGUE.len());
     }
 }

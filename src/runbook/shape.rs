@@ -26,8 +26,16 @@ pub(crate) fn check(
     kind: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let mut walker = Walker { root: schema, file, diagnostics };
-    let place = Place { kind, keys: Vec::new(), item: None };
+    let mut walker = Walker {
+        root: schema,
+        file,
+        diagnostics,
+    };
+    let place = Place {
+        kind,
+        keys: Vec::new(),
+        item: None,
+    };
     // The root table's span covers the whole file; a missing top-level key points at 1:1.
     let span = 0..0;
     walker.table(schema, doc.get_mut(), span, &place);
@@ -54,7 +62,11 @@ impl Place<'_> {
     fn describe(&self) -> String {
         let item = |n: &(usize, Option<String>)| match &n.1 {
             Some(id) => format!("step `{id}`"),
-            None => format!("[[{}]] #{}", self.keys.first().map_or("steps", String::as_str), n.0 + 1),
+            None => format!(
+                "[[{}]] #{}",
+                self.keys.first().map_or("steps", String::as_str),
+                n.0 + 1
+            ),
         };
         match (&self.item, self.keys.len()) {
             (None, 0) => format!("the {}", self.kind),
@@ -78,7 +90,10 @@ enum Expect<'s> {
     Table(&'s Value),
     Array(Option<&'s Value>),
     String,
-    Integer { min: Option<i128>, max: Option<i128> },
+    Integer {
+        min: Option<i128>,
+        max: Option<i128>,
+    },
     Boolean,
     Choice(Vec<&'s str>),
 }
@@ -139,8 +154,10 @@ impl<'s> Walker<'s, '_, '_, '_> {
         }
         for key in ["oneOf", "anyOf"] {
             if let Some(options) = schema.get(key).and_then(Value::as_array) {
-                let consts: Vec<&str> =
-                    options.iter().filter_map(|o| o.get("const").and_then(Value::as_str)).collect();
+                let consts: Vec<&str> = options
+                    .iter()
+                    .filter_map(|o| o.get("const").and_then(Value::as_str))
+                    .collect();
                 if !consts.is_empty() && consts.len() == options.len() {
                     return Expect::Choice(consts);
                 }
@@ -162,9 +179,15 @@ impl<'s> Walker<'s, '_, '_, '_> {
                     Some("int32") => Some(i128::from(i32::MAX)),
                     _ => None,
                 };
-                let min = schema.get("minimum").and_then(Value::as_i64).map(i128::from);
-                let max =
-                    schema.get("maximum").and_then(Value::as_i64).map(i128::from).or(by_format);
+                let min = schema
+                    .get("minimum")
+                    .and_then(Value::as_i64)
+                    .map(i128::from);
+                let max = schema
+                    .get("maximum")
+                    .and_then(Value::as_i64)
+                    .map(i128::from)
+                    .or(by_format);
                 Expect::Integer { min, max }
             }
             Some("boolean") => Expect::Boolean,
@@ -174,8 +197,13 @@ impl<'s> Walker<'s, '_, '_, '_> {
 
     fn description(&self, schema: &'s Value) -> Option<String> {
         let direct = schema.get("description").and_then(Value::as_str);
-        let resolved = self.resolve(schema).get("description").and_then(Value::as_str);
-        direct.or(resolved).map(|d| lower_first(d.trim_end_matches('.')))
+        let resolved = self
+            .resolve(schema)
+            .get("description")
+            .and_then(Value::as_str);
+        direct
+            .or(resolved)
+            .map(|d| lower_first(d.trim_end_matches('.')))
     }
 
     /// Checks the value of `key` (or an item of array `key` when `in_array`); `false` means it
@@ -190,12 +218,20 @@ impl<'s> Walker<'s, '_, '_, '_> {
     ) -> bool {
         let span = value.span();
         let expect = self.expect(schema);
-        let what = if in_array { format!("items of `{key}`") } else { format!("`{key}`") };
+        let what = if in_array {
+            format!("items of `{key}`")
+        } else {
+            format!("`{key}`")
+        };
         let verb = if in_array { "must each be" } else { "must be" };
         match (&expect, value.get_mut()) {
             (Expect::Any, _) => true,
             (Expect::Table(schema), DeValue::Table(table)) => {
-                let child = if in_array { place.clone() } else { place.child(key) };
+                let child = if in_array {
+                    place.clone()
+                } else {
+                    place.child(key)
+                };
                 self.table(schema, table, span, &child);
                 true
             }
@@ -223,8 +259,12 @@ impl<'s> Walker<'s, '_, '_, '_> {
                 }
                 if keep.iter().any(|k| !k) {
                     let taken = std::mem::replace(array, toml::de::DeArray::new());
-                    *array =
-                        taken.into_iter().zip(keep).filter(|(_, k)| *k).map(|(v, _)| v).collect();
+                    *array = taken
+                        .into_iter()
+                        .zip(keep)
+                        .filter(|(_, k)| *k)
+                        .map(|(v, _)| v)
+                        .collect();
                 }
                 true
             }
@@ -242,7 +282,9 @@ impl<'s> Walker<'s, '_, '_, '_> {
                     (None, Some(b)) => format!("at most {b}"),
                     (None, None) => "an integer".into(),
                 };
-                let hint = self.description(schema).unwrap_or_else(|| "use a smaller number".into());
+                let hint = self
+                    .description(schema)
+                    .unwrap_or_else(|| "use a smaller number".into());
                 self.diagnostics.push(self.file.error(
                     Code::WrongType,
                     span,
@@ -280,13 +322,16 @@ impl<'s> Walker<'s, '_, '_, '_> {
                     (Expect::Table(_), DeValue::Array(_)) => {
                         format!("write the table as [{dotted}] (single brackets)")
                     }
-                    (Expect::String, DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_)) => {
-                        match self.description(schema) {
-                            Some(doc) => format!("put the value in quotes; {doc}"),
-                            None => format!("put the value in quotes: \"{}\"", self.file.slice(&span)),
-                        }
-                    }
-                    _ => self.description(schema).unwrap_or_else(|| format!("use {}", expect.describe())),
+                    (
+                        Expect::String,
+                        DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_),
+                    ) => match self.description(schema) {
+                        Some(doc) => format!("put the value in quotes; {doc}"),
+                        None => format!("put the value in quotes: \"{}\"", self.file.slice(&span)),
+                    },
+                    _ => self
+                        .description(schema)
+                        .unwrap_or_else(|| format!("use {}", expect.describe())),
                 };
                 self.diagnostics.push(self.file.error(
                     Code::WrongType,
@@ -349,7 +394,9 @@ impl<'s> Walker<'s, '_, '_, '_> {
             if table.get(name).is_some() || remove.iter().any(|r| r == name) {
                 continue;
             }
-            let doc = properties.and_then(|p| p.get(name)).and_then(|p| self.description(p));
+            let doc = properties
+                .and_then(|p| p.get(name))
+                .and_then(|p| self.description(p));
             self.diagnostics.push(self.file.error(
                 Code::MissingKey,
                 span.clone(),

@@ -21,7 +21,11 @@ impl<'a> SourceFile<'a> {
     pub(crate) fn new(name: impl Into<String>, text: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile { name: name.into(), text, line_starts }
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
     }
 
     /// The text of a span, or "" when the span is not in the file.
@@ -86,7 +90,11 @@ impl Snippet {
     pub(crate) fn window(line_text: &str, caret_start: usize, caret_len: usize) -> Snippet {
         let total = line_text.chars().count();
         if total <= MAX_SNIPPET_CHARS {
-            return Snippet { text: line_text.to_owned(), caret_start, caret_len };
+            return Snippet {
+                text: line_text.to_owned(),
+                caret_start,
+                caret_len,
+            };
         }
         let from = caret_start.saturating_sub(SNIPPET_CONTEXT_BEFORE);
         let to = (from + MAX_SNIPPET_CHARS).min(total);
@@ -101,7 +109,11 @@ impl Snippet {
             text.push_str("...");
         }
         let caret_len = caret_len.min(to.saturating_sub(caret_start)).max(1);
-        Snippet { text, caret_start: caret_start - from + shift, caret_len }
+        Snippet {
+            text,
+            caret_start: caret_start - from + shift,
+            caret_len,
+        }
     }
 }
 

@@ -47,7 +47,11 @@ pub(crate) fn list<'c>(names: impl IntoIterator<Item = &'c str>) -> String {
     if names.len() <= SHOWN {
         return names.join(", ");
     }
-    format!("{}, ... ({} more)", names[..SHOWN].join(", "), names.len() - SHOWN)
+    format!(
+        "{}, ... ({} more)",
+        names[..SHOWN].join(", "),
+        names.len() - SHOWN
+    )
 }
 
 /// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
@@ -81,7 +85,10 @@ mod tests {
         let names = ["scale-backend", "restore-qdrant", "shift-traffic"];
         assert_eq!(did_you_mean("scale-backnd", names), Some("scale-backend"));
         assert_eq!(did_you_mean("shfit-traffic", names), Some("shift-traffic"));
-        assert_eq!(did_you_mean("Restore-Qdrant", names), Some("restore-qdrant"));
+        assert_eq!(
+            did_you_mean("Restore-Qdrant", names),
+            Some("restore-qdrant")
+        );
         assert_eq!(did_you_mean("notify", names), None);
     }
 

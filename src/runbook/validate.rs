@@ -13,7 +13,7 @@ use crate::actions::spec::{self, ActionSpec, RegionUse};
 use super::code::Code;
 use super::diagnostic::Diagnostic;
 use super::duration::{format_duration, parse_duration};
-use super::graph::Graph;
+use super::graph::{Ancestry, Graph};
 use super::model::{RetryPolicy, Runbook, Step, Targets, Value};
 use super::names::{KNOWN_REGIONS, is_ident, is_region_code, is_runbook_name, is_step_id};
 use super::overrides::VarOverride;
@@ -87,7 +87,8 @@ struct Partial<'r> {
 
 impl Validator<'_, '_, '_> {
     pub(crate) fn push(&mut self, code: Code, span: Range<usize>, message: String, hint: String) {
-        self.diagnostics.push(self.file.error(code, span, message, hint));
+        self.diagnostics
+            .push(self.file.error(code, span, message, hint));
     }
 
     /// Checks a runbook or drill name.
@@ -99,17 +100,30 @@ impl Validator<'_, '_, '_> {
             .value
             .to_lowercase()
             .chars()
-            .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .collect::<String>()
             .split('-')
             .filter(|p| !p.is_empty())
             .collect::<Vec<_>>()
             .join("-");
-        let suggestion = if fixed.is_empty() { "region-failover".to_owned() } else { fixed };
+        let suggestion = if fixed.is_empty() {
+            "region-failover".to_owned()
+        } else {
+            fixed
+        };
         self.push(
             Code::InvalidName,
             name.span.clone(),
-            format!("{kind} name `{}` may only contain lowercase letters, digits and `-`", name.value),
+            format!(
+                "{kind} name `{}` may only contain lowercase letters, digits and `-`",
+                name.value
+            ),
             format!("e.g. name = \"{suggestion}\""),
         );
     }
@@ -127,13 +141,20 @@ impl Validator<'_, '_, '_> {
             }
             if !is_region_code(&code.value) {
                 let hint = match did_you_mean(&code.value, KNOWN_REGIONS.iter().copied()) {
-                    Some(known) => format!("did you mean `{known}`? AWS region codes look like us-west-2"),
-                    None => "AWS region codes look like us-east-1, eu-west-2, ap-southeast-1".into(),
+                    Some(known) => {
+                        format!("did you mean `{known}`? AWS region codes look like us-west-2")
+                    }
+                    None => {
+                        "AWS region codes look like us-east-1, eu-west-2, ap-southeast-1".into()
+                    }
                 };
                 self.push(
                     Code::BadRegionCode,
                     code.span.clone(),
-                    format!("region `{}` = `{}` is not shaped like an AWS region code", key.value, code.value),
+                    format!(
+                        "region `{}` = `{}` is not shaped like an AWS region code",
+                        key.value, code.value
+                    ),
                     hint,
                 );
             }
@@ -144,7 +165,9 @@ impl Validator<'_, '_, '_> {
     }
 
     pub(crate) fn targets(&mut self, raw: Option<&Sp<RawTargets>>) -> Targets {
-        let Some(raw) = raw else { return Targets::default() };
+        let Some(raw) = raw else {
+            return Targets::default();
+        };
         let mut target = |value: &Option<Sp<String>>, which: &str| {
             let value = value.as_ref()?;
             match parse_duration(&value.value) {
@@ -153,13 +176,21 @@ impl Validator<'_, '_, '_> {
                         Code::BadTarget,
                         value.span.clone(),
                         format!("{which} target must be longer than zero"),
-                        format!("give the {which} you must meet, e.g. {} = \"30m\"", which.to_lowercase()),
+                        format!(
+                            "give the {which} you must meet, e.g. {} = \"30m\"",
+                            which.to_lowercase()
+                        ),
                     );
                     None
                 }
                 Ok(d) => Some(d),
                 Err(e) => {
-                    self.push(Code::BadTarget, value.span.clone(), format!("{which} target: {}", e.message), e.hint);
+                    self.push(
+                        Code::BadTarget,
+                        value.span.clone(),
+                        format!("{which} target: {}", e.message),
+                        e.hint,
+                    );
                     None
                 }
             }
@@ -181,7 +212,10 @@ impl Validator<'_, '_, '_> {
                 self.push(
                     Code::InvalidName,
                     key.span.clone(),
-                    format!("variable name `{}` may only contain letters, digits, `_` and `-`", key.value),
+                    format!(
+                        "variable name `{}` may only contain letters, digits, `_` and `-`",
+                        key.value
+                    ),
                     "rename it so that ${vars.NAME} can refer to it, e.g. qdrant_fs".into(),
                 );
             }
@@ -235,7 +269,10 @@ impl Validator<'_, '_, '_> {
                     Code::DuplicateStep,
                     id.span.clone(),
                     format!("duplicate step id `{}`", id.value),
-                    format!("the first step `{}` is at line {first_line}; give each step its own id", id.value),
+                    format!(
+                        "the first step `{}` is at line {first_line}; give each step its own id",
+                        id.value
+                    ),
                 );
             } else {
                 index.insert(id.value.as_str(), i);
@@ -256,7 +293,12 @@ impl Validator<'_, '_, '_> {
             .collect();
 
         // Pass 3: the graph.
-        let graph = Graph::new(partials.iter().map(|p| p.deps.iter().map(|(d, _)| *d).collect()).collect());
+        let graph = Graph::new(
+            partials
+                .iter()
+                .map(|p| p.deps.iter().map(|(d, _)| *d).collect())
+                .collect(),
+        );
         for cycle in graph.cycles() {
             let name = |i: usize| ids[i].unwrap_or("?");
             let mut path: Vec<&str> = cycle.iter().map(|&i| name(i)).collect();
@@ -267,33 +309,43 @@ impl Validator<'_, '_, '_> {
                 .iter()
                 .find(|(d, _)| *d == cycle[1])
                 .map_or(start.raw.span.clone(), |(_, s)| s.clone());
-            let explained: Vec<String> =
-                path.windows(2).map(|w| format!("`{}` runs after `{}`", w[0], w[1])).collect();
+            let explained: Vec<String> = path
+                .windows(2)
+                .map(|w| format!("`{}` runs after `{}`", w[0], w[1]))
+                .collect();
             self.push(
                 Code::DependencyCycle,
                 span,
                 format!("dependency cycle: {}", path.join(" -> ")),
-                format!("{}; remove one of these `after` entries", explained.join(", ")),
+                format!(
+                    "{}; remove one of these `after` entries",
+                    explained.join(", ")
+                ),
             );
         }
 
         // Pass 4: step references, which must name ancestors.
-        let mut seen = vec![false; raw_steps.len()];
+        let mut ancestry = Ancestry::new(&graph);
         for (i, partial) in partials.iter().enumerate() {
-            if partial.refs.is_empty() {
-                continue;
-            }
-            seen.iter_mut().for_each(|s| *s = false);
-            graph.mark_ancestors(i, &mut seen);
             for r in &partial.refs {
-                self.reference(i, r, partial.id.unwrap_or("?"), &index, &all_ids, &partials, &seen);
+                self.reference(
+                    i,
+                    r,
+                    partial.id.unwrap_or("?"),
+                    &index,
+                    &all_ids,
+                    &partials,
+                    &mut ancestry,
+                );
             }
         }
 
         // Assemble, when every step is whole.
         let mut steps = Vec::with_capacity(raw_steps.len());
         for (i, partial) in partials.iter_mut().enumerate() {
-            let (Some(id), Some(spec)) = (partial.id, partial.spec) else { return None };
+            let (Some(id), Some(spec)) = (partial.id, partial.spec) else {
+                return None;
+            };
             let raw = &partial.raw.value;
             let mut after: Vec<String> = Vec::new();
             for (d, _) in &partial.deps {
@@ -311,7 +363,11 @@ impl Validator<'_, '_, '_> {
                 timeout: partial.timeout,
                 retry: partial.retry,
                 verify: raw.verify.as_ref().map_or(spec.verification, |v| v.value),
-                drill_skip: raw.drill.as_ref().and_then(|d| d.value.skip.as_ref()).is_some_and(|s| s.value),
+                drill_skip: raw
+                    .drill
+                    .as_ref()
+                    .and_then(|d| d.value.skip.as_ref())
+                    .is_some_and(|s| s.value),
                 with: std::mem::take(&mut partial.with),
                 line: self.file.line_of(raw_steps[i].span.start),
             });
@@ -337,7 +393,11 @@ impl Validator<'_, '_, '_> {
                     Code::UnknownAction,
                     action.span.clone(),
                     format!("unknown action `{}` in step `{shown_id}`", action.value),
-                    format!("{}actions are: {}", did_you_mean_prefix(&action.value, spec::names()), spec::names().collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "{}actions are: {}",
+                        did_you_mean_prefix(&action.value, spec::names()),
+                        spec::names().collect::<Vec<_>>().join(", ")
+                    ),
                 );
             }
             found
@@ -394,14 +454,24 @@ impl Validator<'_, '_, '_> {
                 self.push(
                     Code::UnknownDependency,
                     entry.span.clone(),
-                    format!("step `{shown_id}` depends on unknown step `{}`", entry.value),
-                    format!("{}steps are: {}", did_you_mean_prefix(&entry.value, all_ids.iter().copied()), list(all_ids.iter().copied())),
+                    format!(
+                        "step `{shown_id}` depends on unknown step `{}`",
+                        entry.value
+                    ),
+                    format!(
+                        "{}steps are: {}",
+                        did_you_mean_prefix(&entry.value, all_ids.iter().copied()),
+                        list(all_ids.iter().copied())
+                    ),
                 );
             }
         }
 
         // Timeout and retry.
-        let timeout = step.timeout.as_ref().and_then(|t| self.duration(t, "timeout", shown_id, false));
+        let timeout = step
+            .timeout
+            .as_ref()
+            .and_then(|t| self.duration(t, "timeout", shown_id, false));
         let mut retry = RetryPolicy::default();
         if let Some(r) = &step.retry {
             if let Some(attempts) = &r.value.attempts {
@@ -426,16 +496,42 @@ impl Validator<'_, '_, '_> {
         // Parameters.
         let (with, refs) = match spec {
             Some(spec) => {
-                let anchor = step.with.as_ref().map_or(raw.span.clone(), |w| w.span.clone());
-                let cx = ParamContext { file: self.file, regions, vars, step_id: shown_id, spec, anchor };
+                let anchor = step
+                    .with
+                    .as_ref()
+                    .map_or(raw.span.clone(), |w| w.span.clone());
+                let cx = ParamContext {
+                    file: self.file,
+                    regions,
+                    vars,
+                    step_id: shown_id,
+                    spec,
+                    anchor,
+                };
                 check_params(&cx, step.with.as_ref().map(|w| &w.value), self.diagnostics)
             }
             None => (BTreeMap::new(), Vec::new()),
         };
-        Partial { raw, id, spec, deps, with, refs, region, timeout, retry }
+        Partial {
+            raw,
+            id,
+            spec,
+            deps,
+            with,
+            refs,
+            region,
+            timeout,
+            retry,
+        }
     }
 
-    fn duration(&mut self, value: &Sp<String>, what: &str, step: &str, zero_ok: bool) -> Option<Duration> {
+    fn duration(
+        &mut self,
+        value: &Sp<String>,
+        what: &str,
+        step: &str,
+        zero_ok: bool,
+    ) -> Option<Duration> {
         match parse_duration(&value.value) {
             Ok(d) if d.is_zero() && !zero_ok => {
                 self.push(
@@ -448,7 +544,12 @@ impl Validator<'_, '_, '_> {
             }
             Ok(d) => Some(d),
             Err(e) => {
-                self.push(Code::BadDuration, value.span.clone(), format!("{what} of step `{step}`: {}", e.message), e.hint);
+                self.push(
+                    Code::BadDuration,
+                    value.span.clone(),
+                    format!("{what} of step `{step}`: {}", e.message),
+                    e.hint,
+                );
                 None
             }
         }
@@ -463,7 +564,7 @@ impl Validator<'_, '_, '_> {
         index: &HashMap<&str, usize>,
         all_ids: &[&str],
         partials: &[Partial<'_>],
-        ancestors: &[bool],
+        ancestry: &mut Ancestry<'_>,
     ) {
         let target = &r.step_ref.step;
         let output = &r.step_ref.output;
@@ -471,8 +572,15 @@ impl Validator<'_, '_, '_> {
             self.push(
                 Code::UnknownStepRef,
                 r.span.clone(),
-                format!("`{}` in step `{id}` names unknown step `{target}`", r.step_ref),
-                format!("{}steps are: {}", did_you_mean_prefix(target, all_ids.iter().copied()), list(all_ids.iter().copied())),
+                format!(
+                    "`{}` in step `{id}` names unknown step `{target}`",
+                    r.step_ref
+                ),
+                format!(
+                    "{}steps are: {}",
+                    did_you_mean_prefix(target, all_ids.iter().copied()),
+                    list(all_ids.iter().copied())
+                ),
             );
             return;
         };
@@ -483,8 +591,15 @@ impl Validator<'_, '_, '_> {
             self.push(
                 Code::UnknownOutputRef,
                 r.span.clone(),
-                format!("`{}` in step `{id}`: action `{}` of step `{target}` has no output `{output}`", r.step_ref, spec.name),
-                format!("{}its outputs are: {}", did_you_mean_prefix(output, outputs.clone()), list(outputs)),
+                format!(
+                    "`{}` in step `{id}`: action `{}` of step `{target}` has no output `{output}`",
+                    r.step_ref, spec.name
+                ),
+                format!(
+                    "{}its outputs are: {}",
+                    did_you_mean_prefix(output, outputs.clone()),
+                    list(outputs)
+                ),
             );
             return;
         }
@@ -495,7 +610,7 @@ impl Validator<'_, '_, '_> {
                 format!("step `{id}` uses its own output `{output}`"),
                 "a step's outputs exist only after it finishes; use them in a later step".into(),
             );
-        } else if !ancestors[j] {
+        } else if !ancestry.is_ancestor(i, j) {
             self.push(
                 Code::NotAncestorRef,
                 r.span.clone(),

@@ -54,8 +54,12 @@ pub fn assert_snapshot(name: &str, actual: &str) {
         std::fs::write(&path, &actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing snapshot {}; run with DRCTL_BLESS=1", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}; run with DRCTL_BLESS=1",
+            path.display()
+        )
+    });
     assert!(
         expected == actual,
         "snapshot {name} differs (DRCTL_BLESS=1 to accept):\n--- expected\n{expected}\n--- actual\n{actual}"
