@@ -218,7 +218,12 @@ impl AwsClients {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(err)) => Err(SetupError::NoCredentials {
                 profile: profile.unwrap_or("default").into(),
-                cause: aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),
+                // The first line of the chain is what a person needs; the rest is in -vv logs.
+                cause: {
+                    tracing::debug!(error = %aws_smithy_types::error::display::DisplayErrorContext(&err), "credentials");
+                    let text = err.to_string();
+                    text.chars().take(200).collect()
+                },
             }),
             Err(_) => Err(SetupError::CredentialsTimeout(limit)),
         }

@@ -64,7 +64,13 @@ pub struct GlobalArgs {
 
     /// Send every AWS call to this endpoint instead of AWS (e.g. the sandbox at
     /// http://127.0.0.1:4566)
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_ENDPOINT_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub endpoint_url: Option<String>,
 
     /// Output format on stdout; which formats a command accepts is listed in its help

@@ -70,7 +70,16 @@ fn init_logging(settings: &Settings) {
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("DRCTL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        // The SDK's credential chain warns about every provider it tried; drctl's own error
+        // says what to do, so those warnings only show with -v.
+        .unwrap_or_else(|_| {
+            let quiet_sdk = if level == "warn" || level == "error" {
+                ",aws_config=error"
+            } else {
+                ""
+            };
+            tracing_subscriber::EnvFilter::new(format!("{level}{quiet_sdk}"))
+        });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

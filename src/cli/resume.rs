@@ -32,11 +32,12 @@ pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
             eprintln!("error: refusing to resume run {} without confirmation: there is no terminal to ask. Pass --yes (nothing was changed)", args.run_id);
             return Ok(Exit::Refused);
         }
-        let aws = aws_clients(settings).await?;
+        // The run and its runbook are checked before anything reaches for AWS.
         let session = match runner::open_run(&store, &args.run_id, clock, args.force_unlock) {
             Ok(s) => s,
             Err(e) => return Ok(session_error(settings, e)),
         };
+        let aws = aws_clients(settings).await?;
         let drill = session.header.drill_name.is_some();
         let progress = Progress::new(view_for(settings, format));
         let engine = Engine { aws, clock, sink: progress.sink() };

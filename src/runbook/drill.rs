@@ -67,6 +67,7 @@ pub(crate) fn check_drill(
         overrides.push(VarOverride {
             name: key.value.clone(),
             value: value.value.clone(),
+            source: "the drill's [vars]",
             origin: file.error(Code::UnknownVarOverride, key.span.clone(), "", ""),
         });
     }

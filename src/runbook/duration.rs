@@ -33,12 +33,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     if text.is_empty() {
         return fail("empty duration".into(), UNITS_HINT);
     }
-    if text.trim() != text || text.contains(' ') {
+    if text.contains(char::is_whitespace) {
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        return fail(
-            format!("duration `{text}` contains spaces"),
-            &format!("write it without spaces: \"{compact}\""),
-        );
+        let hint = match parse_duration(&compact) {
+            Ok(_) => format!("write it without spaces: \"{compact}\""),
+            Err(_) => UNITS_HINT.to_owned(),
+        };
+        return fail(format!("duration `{text}` contains spaces"), &hint);
     }
     let mut total: u64 = 0;
     let mut last_rank: Option<usize> = None;
@@ -75,9 +76,23 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
             return fail(format!("duration `{text}` is not a duration"), UNITS_HINT);
         }
         let Some(rank) = UNITS.iter().position(|(u, _)| *u == unit) else {
+            let alias = match unit.to_ascii_lowercase().as_str() {
+                "sec" | "secs" | "second" | "seconds" => Some("s"),
+                "min" | "mins" | "minute" | "minutes" => Some("m"),
+                "hr" | "hrs" | "hour" | "hours" => Some("h"),
+                "day" | "days" => Some("d"),
+                "msec" | "millis" | "milliseconds" => Some("ms"),
+                _ => None,
+            };
+            let hint = match alias {
+                Some(short) => {
+                    format!("write the unit as `{short}`: \"{number}{short}\"; {UNITS_HINT}")
+                }
+                None => UNITS_HINT.to_owned(),
+            };
             return fail(
                 format!("duration `{text}` has an unknown unit `{unit}`"),
-                UNITS_HINT,
+                &hint,
             );
         };
         if last_rank.is_some_and(|last| rank <= last) {

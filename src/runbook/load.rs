@@ -26,7 +26,7 @@ pub fn load_runbook(
 ) -> Result<Runbook, Diagnostics> {
     let overrides = VarOverride::from_command_line(var_overrides);
     let name = path.display().to_string();
-    let text = read(path).map_err(|d| Diagnostics(vec![d]))?;
+    let text = read(path).map_err(Diagnostics)?;
     runbook_from_text(&name, path.to_path_buf(), &text, &overrides).map_err(Diagnostics)
 }
 
@@ -53,7 +53,7 @@ pub fn load_drill(
     path: &Path,
     var_overrides: &BTreeMap<String, String>,
 ) -> Result<(Drill, Runbook), Diagnostics> {
-    let text = read(path).map_err(|d| Diagnostics(vec![d]))?;
+    let text = read(path).map_err(Diagnostics)?;
     drill_from_text(path, &text, var_overrides).map_err(Diagnostics)
 }
 
@@ -71,13 +71,17 @@ pub enum FileKind {
     Drill,
 }
 
-/// A drill has a top-level `runbook` key and no `steps`; anything else (including text that is
-/// not TOML, which then gets its syntax errors) is treated as a runbook.
+/// A drill has one of the drill-only top-level keys (`runbook`, `mode`, `schedule`) and no
+/// `steps`; anything else (including text that is not TOML, which then gets its syntax errors)
+/// is treated as a runbook.
 pub fn detect_kind(source: &str) -> FileKind {
     match DeTable::parse(source) {
         Ok(doc) => {
             let doc = doc.get_ref();
-            if doc.get("runbook").is_some() && doc.get("steps").is_none() {
+            let drill_key = ["runbook", "mode", "schedule"]
+                .iter()
+                .any(|k| doc.get(*k).is_some());
+            if drill_key && doc.get("steps").is_none() {
                 FileKind::Drill
             } else {
                 FileKind::Runbook
@@ -92,7 +96,7 @@ pub fn load_file(
     path: &Path,
     var_overrides: &BTreeMap<String, String>,
 ) -> Result<Loaded, Diagnostics> {
-    let text = read(path).map_err(|d| Diagnostics(vec![d]))?;
+    let text = read(path).map_err(Diagnostics)?;
     match detect_kind(&text) {
         FileKind::Drill => drill_from_text(path, &text, var_overrides)
             .map(|(d, r)| Loaded::Drill(d, r))
@@ -108,7 +112,7 @@ pub fn load_file(
 }
 
 /// The file's text, or DR033 (cannot read) / DR032 (not UTF-8).
-fn read(path: &Path) -> Result<String, Diagnostic> {
+fn read(path: &Path) -> Result<String, Vec<Diagnostic>> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         let mut reason = e.to_string();
@@ -116,12 +120,12 @@ fn read(path: &Path) -> Result<String, Diagnostic> {
             let lower = first.to_lowercase();
             reason.replace_range(0..1, &lower);
         }
-        Diagnostic::without_position(
+        vec![Diagnostic::without_position(
             name.clone(),
             Code::Unreadable,
             format!("cannot read `{name}`: {reason}"),
             "check the path; a relative path starts from the current directory",
-        )
+        )]
     })?;
     syntax::decode(&name, &bytes)
 }
@@ -150,6 +154,7 @@ pub(crate) fn runbook_from_text(
     let file = SourceFile::new(name, text);
     let mut doc = syntax::parse(&file)?;
     let mut diagnostics = Vec::new();
+    let had_steps = doc.get_ref().get("steps").is_some();
     shape::check(
         runbook_shape(),
         &mut doc,
@@ -157,6 +162,7 @@ pub(crate) fn runbook_from_text(
         "runbook",
         &mut diagnostics,
     );
+    let steps_pruned = had_steps && doc.get_ref().get("steps").is_none();
     let raw = match RawRunbook::deserialize(toml::de::Deserializer::from(doc)) {
         Ok(raw) => raw,
         Err(e) => {
@@ -165,7 +171,7 @@ pub(crate) fn runbook_from_text(
             return Err(diagnostics);
         }
     };
-    let runbook = validate::runbook(raw, &file, path, overrides, &mut diagnostics);
+    let runbook = validate::runbook(raw, &file, path, overrides, steps_pruned, &mut diagnostics);
     match runbook {
         Some(runbook) if diagnostics.is_empty() => Ok(runbook),
         _ => {
@@ -200,7 +206,7 @@ fn drill_from_text(
     };
     let mut overrides = checked.overrides.clone();
     overrides.extend(VarOverride::from_command_line(var_overrides));
-    let runbook = read(&runbook_path).map_err(|d| vec![d]).and_then(|text| {
+    let runbook = read(&runbook_path).and_then(|text| {
         let name = runbook_path.display().to_string();
         runbook_from_text(&name, runbook_path.clone(), &text, &overrides)
     });

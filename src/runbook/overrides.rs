@@ -10,6 +10,8 @@ use super::diagnostic::Diagnostic;
 pub(crate) struct VarOverride {
     pub(crate) name: String,
     pub(crate) value: String,
+    /// How the override was given, for messages: "--var" or "the drill's [vars]".
+    pub(crate) source: &'static str,
     /// A diagnostic located at the override; code, message and hint are filled in on use.
     pub(crate) origin: Diagnostic,
 }
@@ -23,8 +25,9 @@ impl VarOverride {
             .map(|(name, value)| VarOverride {
                 name: name.clone(),
                 value: value.clone(),
+                source: "--var",
                 origin: Diagnostic::without_position(
-                    format!("--var {name}=..."),
+                    "command line",
                     Code::UnknownVarOverride,
                     "",
                     "",

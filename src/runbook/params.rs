@@ -446,3 +446,34 @@ pub(crate) fn sub_span(
         None => token.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::actions::spec::{CATALOGUE, ParamType};
+    use crate::runbook::duration::parse_duration;
+
+    /// A default the validator cannot read would silently drop the parameter: catch it here.
+    #[test]
+    fn every_catalogue_default_reads_as_its_type() {
+        for spec in CATALOGUE {
+            for p in spec.params.iter() {
+                let Some(default) = p.default else { continue };
+                let ok = match p.ty {
+                    ParamType::String | ParamType::Region => true,
+                    ParamType::Integer => default.parse::<u64>().is_ok(),
+                    ParamType::Bool => default.parse::<bool>().is_ok(),
+                    ParamType::Duration => parse_duration(default).is_ok(),
+                    ParamType::Enum(values) => values.contains(&default),
+                    ParamType::StringList | ParamType::CountMap => false,
+                };
+                assert!(
+                    ok,
+                    "{}.{} has default {default:?}, not {}",
+                    spec.name,
+                    p.name,
+                    p.ty.describe()
+                );
+            }
+        }
+    }
+}

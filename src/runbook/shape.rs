@@ -201,7 +201,9 @@ impl<'s> Walker<'s, '_, '_, '_> {
             .resolve(schema)
             .get("description")
             .and_then(Value::as_str);
-        direct.or(resolved).map(lower_first)
+        direct
+            .or(resolved)
+            .map(|d| lower_first(d.trim_end_matches('.')))
     }
 
     /// Checks the value of `key` (or an item of array `key` when `in_array`); `false` means it
@@ -323,10 +325,10 @@ impl<'s> Walker<'s, '_, '_, '_> {
                     (
                         Expect::String,
                         DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_),
-                    ) => {
-                        let doc = self.description(schema).unwrap_or_default();
-                        format!("put the value in quotes; {doc}")
-                    }
+                    ) => match self.description(schema) {
+                        Some(doc) => format!("put the value in quotes; {doc}"),
+                        None => format!("put the value in quotes: \"{}\"", self.file.slice(&span)),
+                    },
                     _ => self
                         .description(schema)
                         .unwrap_or_else(|| format!("use {}", expect.describe())),

@@ -39,7 +39,7 @@ pub(crate) fn did_you_mean_prefix<'c>(
 
 /// `a, b, c` — or the first few and how many more.
 pub(crate) fn list<'c>(names: impl IntoIterator<Item = &'c str>) -> String {
-    const SHOWN: usize = 8;
+    const SHOWN: usize = 12;
     let names: Vec<&str> = names.into_iter().collect();
     if names.is_empty() {
         return "(none)".into();
@@ -95,10 +95,10 @@ mod tests {
     #[test]
     fn lists_are_short() {
         assert_eq!(list(["a", "b"]), "a, b");
-        let many: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        let many: Vec<String> = (0..14).map(|i| i.to_string()).collect();
         assert_eq!(
             list(many.iter().map(String::as_str)),
-            "0, 1, 2, 3, 4, 5, 6, 7, ... (2 more)"
+            "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ... (2 more)"
         );
     }
 }

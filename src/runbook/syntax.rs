@@ -16,7 +16,7 @@ use super::source::SourceFile;
 const MAX_SYNTAX_ERRORS: usize = 5;
 
 /// The text of `bytes`, or a diagnostic at the first byte that is not UTF-8.
-pub(crate) fn decode(name: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
+pub(crate) fn decode(name: &str, bytes: &[u8]) -> Result<String, Vec<Diagnostic>> {
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(text.to_owned()),
         Err(e) => {
@@ -26,7 +26,7 @@ pub(crate) fn decode(name: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
             let before = &valid[line_start..];
             let column = before.chars().count() + 1;
             let bad = bytes[e.valid_up_to()];
-            Err(Diagnostic {
+            Err(vec![Diagnostic {
                 file: name.to_owned(),
                 line,
                 column,
@@ -37,7 +37,7 @@ pub(crate) fn decode(name: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
                 ),
                 hint: "runbooks are UTF-8 text; is this the right file? re-save it as UTF-8".into(),
                 snippet: Some(Snippet::window(before, column - 1, 1)),
-            })
+            }])
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::actions::spec::{self, ActionSpec, RegionUse};
 use super::code::Code;
 use super::diagnostic::Diagnostic;
 use super::duration::{format_duration, parse_duration};
-use super::graph::Graph;
+use super::graph::{Ancestry, Graph};
 use super::model::{RetryPolicy, Runbook, Step, Targets, Value};
 use super::names::{KNOWN_REGIONS, is_ident, is_region_code, is_runbook_name, is_step_id};
 use super::overrides::VarOverride;
@@ -23,11 +23,13 @@ use super::source::SourceFile;
 use super::suggest::{did_you_mean, did_you_mean_prefix, list};
 
 /// Validates a raw runbook. Returns `None` exactly when it pushed a diagnostic.
+/// `steps_pruned` says the file had a `steps` key that the shape check reported and removed.
 pub(crate) fn runbook(
     raw: RawRunbook,
     file: &SourceFile<'_>,
     path: PathBuf,
     overrides: &[VarOverride],
+    steps_pruned: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Runbook> {
     let before = diagnostics.len();
@@ -39,7 +41,8 @@ pub(crate) fn runbook(
     let targets = v.targets(raw.targets.as_ref());
     let vars = v.vars(raw.vars.as_ref(), overrides, "runbook");
     let raw_steps: &[Sp<RawStep>] = raw.steps.as_ref().map_or(&[], |s| &s.value);
-    if raw_steps.is_empty() {
+    // When the shape check removed a malformed `steps`, it has said so already.
+    if raw_steps.is_empty() && !steps_pruned {
         let span = raw.steps.as_ref().map_or(0..0, |s| s.span.clone());
         v.push(
             Code::EmptyRunbook,
@@ -229,8 +232,8 @@ impl Validator<'_, '_, '_> {
                         list(names)
                     );
                     let message = format!(
-                        "override of variable `{}`, which the {kind} does not declare",
-                        o.name
+                        "{} overrides variable `{}`, which the {kind} does not declare",
+                        o.source, o.name
                     );
                     self.diagnostics.push(o.unknown(message, hint));
                 }
@@ -275,7 +278,12 @@ impl Validator<'_, '_, '_> {
                 index.insert(id.value.as_str(), i);
             }
         }
-        let all_ids: Vec<&str> = ids.iter().flatten().copied().collect();
+        // Each id once, in file order, for hints.
+        let all_ids: Vec<&str> = ids
+            .iter()
+            .enumerate()
+            .filter_map(|(i, id)| id.filter(|id| index.get(id) == Some(&i)))
+            .collect();
 
         // Pass 2: each step on its own.
         let mut partials: Vec<Partial<'_>> = raw_steps
@@ -317,13 +325,8 @@ impl Validator<'_, '_, '_> {
         }
 
         // Pass 4: step references, which must name ancestors.
-        let mut seen = vec![false; raw_steps.len()];
+        let mut ancestry = Ancestry::new(&graph);
         for (i, partial) in partials.iter().enumerate() {
-            if partial.refs.is_empty() {
-                continue;
-            }
-            seen.iter_mut().for_each(|s| *s = false);
-            graph.mark_ancestors(i, &mut seen);
             for r in &partial.refs {
                 self.reference(
                     i,
@@ -332,7 +335,7 @@ impl Validator<'_, '_, '_> {
                     &index,
                     &all_ids,
                     &partials,
-                    &seen,
+                    &mut ancestry,
                 );
             }
         }
@@ -561,7 +564,7 @@ impl Validator<'_, '_, '_> {
         index: &HashMap<&str, usize>,
         all_ids: &[&str],
         partials: &[Partial<'_>],
-        ancestors: &[bool],
+        ancestry: &mut Ancestry<'_>,
     ) {
         let target = &r.step_ref.step;
         let output = &r.step_ref.output;
@@ -607,7 +610,7 @@ impl Validator<'_, '_, '_> {
                 format!("step `{id}` uses its own output `{output}`"),
                 "a step's outputs exist only after it finishes; use them in a later step".into(),
             );
-        } else if !ancestors[j] {
+        } else if !ancestry.is_ancestor(i, j) {
             self.push(
                 Code::NotAncestorRef,
                 r.span.clone(),
