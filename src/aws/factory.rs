@@ -102,6 +102,8 @@ pub struct AwsClients {
     sink: Arc<Mutex<Option<std::fs::File>>>,
     record: bool,
     cache: Arc<Mutex<ClientCache>>,
+    /// The caller's account, asked of STS once per process.
+    account: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl std::fmt::Debug for AwsClients {
@@ -194,6 +196,7 @@ impl AwsClients {
             record: true,
             sink: Arc::new(Mutex::new(file)),
             cache: Arc::new(Mutex::new(HashMap::new())),
+            account: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 
@@ -238,14 +241,20 @@ impl AwsClients {
     client_fn!(sns, aws_sdk_sns, "sns");
     client_fn!(sts, aws_sdk_sts, "sts");
 
-    /// The account id of the caller (via STS in `region`), for building ARNs.
+    /// The account id of the caller (via STS in `region` the first time), for building
+    /// ARNs. Asked once per process: every step of a run shares the answer.
     pub async fn account_id(&self, region: &str) -> Result<String, super::AwsError> {
-        let out = self
-            .sts(region)
-            .get_caller_identity()
-            .send()
+        self.account
+            .get_or_try_init(|| async {
+                let out = self
+                    .sts(region)
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(super::aws_err("sts:GetCallerIdentity"))?;
+                Ok(out.account().unwrap_or_default().to_string())
+            })
             .await
-            .map_err(super::aws_err("sts:GetCallerIdentity"))?;
-        Ok(out.account().unwrap_or_default().to_string())
+            .cloned()
     }
 }
