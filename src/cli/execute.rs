@@ -91,13 +91,25 @@ pub(crate) fn approvals(pre: &[String], progress: &Progress) -> Approvals {
     }
 }
 
-/// Deliver Ctrl-C presses to the engine.
+/// Deliver Ctrl-C presses (and SIGTERM, e.g. from a scheduler or `kill`) to the engine.
 pub(crate) fn interrupts() -> crate::engine::Interrupts {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctrl_c = tx.clone();
     tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
-            if tx.send(()).is_err() {
+            if ctrl_c.send(()).is_err() {
                 break;
+            }
+        }
+    });
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            while term.recv().await.is_some() {
+                if tx.send(()).is_err() {
+                    break;
+                }
             }
         }
     });
