@@ -224,7 +224,8 @@ async fn an_isolated_drill_creates_its_own_record_and_undo_deletes_it() {
 
     let drill_name = "drctl-drill-abcdef01.app.prod-infra.example.com.";
     assert_eq!(out.outputs["record_name"], drill_name);
-    assert!(out.simulated.is_some());
+    // A real change (the drill record), so it counts as the recovery check: not simulated.
+    assert!(out.simulated.is_none());
     let after = zone_listing(&zone).await;
     let drill = after
         .iter()

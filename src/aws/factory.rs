@@ -64,9 +64,12 @@ impl Intercept for CallRecorder {
         "drctl-call-recorder"
     }
 
-    fn read_before_execution(
+    // Not `read_before_execution`: client interceptors run that hook before the operation's
+    // configuration (which holds its `Metadata`) is applied.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(meta) = cfg.load::<Metadata>() {
