@@ -151,6 +151,23 @@ pub(crate) async fn choose_point(
     })
 }
 
+/// The id of the job this step started, starting it at most once: an earlier attempt's
+/// journalled id wins, and a new id is journalled before anything waits on it. (A crash
+/// between the start call and the journal line is covered by the idempotency token: the
+/// same call returns the same job.)
+async fn job_once<F, Fut>(ctx: &StepContext, key: &str, start: F) -> Result<String, ActionError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<String, ActionError>>,
+{
+    if let Some(id) = ctx.prior(key).and_then(|v| v.as_str()) {
+        return Ok(id.to_string());
+    }
+    let id = start().await?;
+    ctx.note(json!({ key: id }))?;
+    Ok(id)
+}
+
 fn selector(ctx: &StepContext) -> Result<PointSelector, ActionError> {
     PointSelector::parse(ctx.str("recovery_point")?)
         .map_err(|m| ActionError::fatal(format!("step {}", ctx.step_id), m))
@@ -230,54 +247,49 @@ impl Action for RestoreEfs {
                     point
                 }
             };
-            let job_id = match ctx.prior("restore_job_id").and_then(|v| v.as_str()) {
-                Some(id) => id.to_string(),
-                None => {
-                    let resource =
-                        format!("recovery point {} in vault {vault} ({region})", point.arn);
-                    let mut metadata = backup
-                        .get_recovery_point_restore_metadata()
-                        .backup_vault_name(&vault)
-                        .recovery_point_arn(&point.arn)
-                        .send()
-                        .await
-                        .map_err(aws_err("backup:GetRecoveryPointRestoreMetadata"))
-                        .map_err(on(resource.clone()))?
-                        .restore_metadata()
-                        .cloned()
-                        .unwrap_or_default();
-                    let token = ctx.token("restore");
-                    metadata.insert("newFileSystem".into(), "true".into());
-                    metadata.insert("CreationToken".into(), token.clone());
-                    metadata
-                        .entry("file-system-id".into())
-                        .or_insert(source_fs.clone());
-                    metadata.entry("Encrypted".into()).or_insert("true".into());
-                    metadata
-                        .entry("PerformanceMode".into())
-                        .or_insert("generalPurpose".into());
-                    let role = ctx
-                        .opt_str("iam_role")
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| default_role(&account));
-                    ctx.note(json!({ "restore_token": token }))?;
-                    ctx.progress(format!("starting restore of {}", point.arn));
-                    let out = backup
-                        .start_restore_job()
-                        .recovery_point_arn(&point.arn)
-                        .set_metadata(Some(metadata))
-                        .iam_role_arn(role)
-                        .idempotency_token(&token)
-                        .resource_type("EFS")
-                        .send()
-                        .await
-                        .map_err(aws_err("backup:StartRestoreJob"))
-                        .map_err(on(resource))?;
-                    let id = out.restore_job_id().unwrap_or_default().to_string();
-                    ctx.note(json!({ "restore_job_id": id }))?;
-                    id
-                }
-            };
+            let job_id = job_once(ctx, "restore_job_id", || async {
+                let resource = format!("recovery point {} in vault {vault} ({region})", point.arn);
+                let mut metadata = backup
+                    .get_recovery_point_restore_metadata()
+                    .backup_vault_name(&vault)
+                    .recovery_point_arn(&point.arn)
+                    .send()
+                    .await
+                    .map_err(aws_err("backup:GetRecoveryPointRestoreMetadata"))
+                    .map_err(on(resource.clone()))?
+                    .restore_metadata()
+                    .cloned()
+                    .unwrap_or_default();
+                let token = ctx.token("restore");
+                metadata.insert("newFileSystem".into(), "true".into());
+                metadata.insert("CreationToken".into(), token.clone());
+                metadata
+                    .entry("file-system-id".into())
+                    .or_insert(source_fs.clone());
+                metadata.entry("Encrypted".into()).or_insert("true".into());
+                metadata
+                    .entry("PerformanceMode".into())
+                    .or_insert("generalPurpose".into());
+                let role = ctx
+                    .opt_str("iam_role")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| default_role(&account));
+                ctx.note(json!({ "restore_token": token }))?;
+                ctx.progress(format!("starting restore of {}", point.arn));
+                let out = backup
+                    .start_restore_job()
+                    .recovery_point_arn(&point.arn)
+                    .set_metadata(Some(metadata))
+                    .iam_role_arn(role)
+                    .idempotency_token(&token)
+                    .resource_type("EFS")
+                    .send()
+                    .await
+                    .map_err(aws_err("backup:StartRestoreJob"))
+                    .map_err(on(resource))?;
+                Ok(out.restore_job_id().unwrap_or_default().to_string())
+            })
+            .await?;
 
             let created_arn = poll_until(ctx, || async {
                 let job = backup
@@ -452,34 +464,30 @@ impl Action for Copy {
             };
             let dest_vault_arn =
                 format!("arn:aws:backup:{dest_region}:{account}:backup-vault:{dest_vault}");
-            let job_id = match ctx.prior("copy_job_id").and_then(|v| v.as_str()) {
-                Some(id) => id.to_string(),
-                None => {
-                    let token = ctx.token("copy");
-                    ctx.note(json!({ "copy_token": token }))?;
-                    let role = ctx
-                        .opt_str("iam_role")
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| default_role(&account));
-                    let out = backup
-                        .start_copy_job()
-                        .recovery_point_arn(&point.arn)
-                        .source_backup_vault_name(&source_vault)
-                        .destination_backup_vault_arn(&dest_vault_arn)
-                        .iam_role_arn(role)
-                        .idempotency_token(token)
-                        .send()
-                        .await
-                        .map_err(aws_err("backup:StartCopyJob"))
-                        .map_err(on(format!(
-                            "recovery point {} in vault {source_vault} ({region})",
-                            point.arn
-                        )))?;
-                    let id = out.copy_job_id().unwrap_or_default().to_string();
-                    ctx.note(json!({ "copy_job_id": id }))?;
-                    id
-                }
-            };
+            let job_id = job_once(ctx, "copy_job_id", || async {
+                let token = ctx.token("copy");
+                ctx.note(json!({ "copy_token": token }))?;
+                let role = ctx
+                    .opt_str("iam_role")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| default_role(&account));
+                let out = backup
+                    .start_copy_job()
+                    .recovery_point_arn(&point.arn)
+                    .source_backup_vault_name(&source_vault)
+                    .destination_backup_vault_arn(&dest_vault_arn)
+                    .iam_role_arn(role)
+                    .idempotency_token(token)
+                    .send()
+                    .await
+                    .map_err(aws_err("backup:StartCopyJob"))
+                    .map_err(on(format!(
+                        "recovery point {} in vault {source_vault} ({region})",
+                        point.arn
+                    )))?;
+                Ok(out.copy_job_id().unwrap_or_default().to_string())
+            })
+            .await?;
             let dest_arn = poll_until(ctx, || async {
                 let out = backup
                     .describe_copy_job()
@@ -598,30 +606,26 @@ impl Action for Start {
                 .account_id(&region)
                 .await
                 .map_err(on(format!("account of step {}", ctx.step_id)))?;
-            let job_id = match ctx.prior("backup_job_id").and_then(|v| v.as_str()) {
-                Some(id) => id.to_string(),
-                None => {
-                    let token = ctx.token("backup");
-                    ctx.note(json!({ "backup_token": token }))?;
-                    let role = ctx
-                        .opt_str("iam_role")
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| default_role(&account));
-                    let out = backup
-                        .start_backup_job()
-                        .backup_vault_name(&vault)
-                        .resource_arn(efs_arn(&region, &account, &fs))
-                        .iam_role_arn(role)
-                        .idempotency_token(token)
-                        .send()
-                        .await
-                        .map_err(aws_err("backup:StartBackupJob"))
-                        .map_err(on(format!("file system {fs} ({region})")))?;
-                    let id = out.backup_job_id().unwrap_or_default().to_string();
-                    ctx.note(json!({ "backup_job_id": id }))?;
-                    id
-                }
-            };
+            let job_id = job_once(ctx, "backup_job_id", || async {
+                let token = ctx.token("backup");
+                ctx.note(json!({ "backup_token": token }))?;
+                let role = ctx
+                    .opt_str("iam_role")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| default_role(&account));
+                let out = backup
+                    .start_backup_job()
+                    .backup_vault_name(&vault)
+                    .resource_arn(efs_arn(&region, &account, &fs))
+                    .iam_role_arn(role)
+                    .idempotency_token(token)
+                    .send()
+                    .await
+                    .map_err(aws_err("backup:StartBackupJob"))
+                    .map_err(on(format!("file system {fs} ({region})")))?;
+                Ok(out.backup_job_id().unwrap_or_default().to_string())
+            })
+            .await?;
             let (arn, created) = poll_until(ctx, || async {
                 let job = backup
                     .describe_backup_job()

@@ -4,18 +4,14 @@
 
 use super::args::{DrillArgs, OutputFormat};
 use super::execute::{
-    approvals, aws_clients, execute, exit_for, print_report, runtime, session_error, view_for,
+    approvals, engine_for, execute, exit_for, print_report, runtime, session_error,
 };
 use super::exit::Exit;
 use super::failover::{confirm, dry_run};
-use super::progress::Progress;
 use super::settings::Settings;
 use crate::actions::Mode;
-use crate::engine::Engine;
-use crate::measure::Clock;
 use crate::runbook::{self, Isolation};
 use crate::runner::{self, RunRequest};
-use crate::store::LocalStore;
 
 /// Runs `drctl drill`.
 pub fn run(settings: &Settings, args: &DrillArgs) -> anyhow::Result<Exit> {
@@ -46,15 +42,8 @@ pub fn run(settings: &Settings, args: &DrillArgs) -> anyhow::Result<Exit> {
             return Ok(exit);
         }
         // Pre-checks: credentials (fail fast) and the lock, before the incident clock starts.
-        let aws = aws_clients(settings).await?;
-        let store = LocalStore::new(&settings.state_dir);
-        let progress = Progress::new(view_for(settings, format));
-        let clock = Clock::system();
-        let engine = Engine {
-            aws,
-            clock,
-            sink: progress.sink(),
-        };
+        let (engine, progress, store) = engine_for(settings, format).await?;
+        let clock = engine.clock;
         let request = RunRequest {
             command: "drill".into(),
             runbook,

@@ -39,6 +39,26 @@ pub(crate) async fn aws_clients(settings: &Settings) -> anyhow::Result<AwsClient
     Ok(aws)
 }
 
+/// What a command that runs steps needs: the engine (AWS clients with credentials checked,
+/// the clock, the event sink of `progress`), the progress view and the state store.
+pub(crate) async fn engine_for(
+    settings: &Settings,
+    format: OutputFormat,
+) -> anyhow::Result<(Engine, Progress, crate::store::LocalStore)> {
+    let aws = aws_clients(settings).await?;
+    let progress = Progress::new(view_for(settings, format));
+    let engine = Engine {
+        aws,
+        clock: crate::measure::Clock::system(),
+        sink: progress.sink(),
+    };
+    Ok((
+        engine,
+        progress,
+        crate::store::LocalStore::new(&settings.state_dir),
+    ))
+}
+
 /// The event view for an output format.
 pub(crate) fn view_for(settings: &Settings, format: OutputFormat) -> EventView {
     match format {

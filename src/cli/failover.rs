@@ -7,11 +7,11 @@ use chrono::Utc;
 
 use super::args::{FailoverArgs, OutputFormat};
 use super::execute::{
-    approvals, aws_clients, execute, exit_for, interactive, print_dry_run, print_report, prompt,
+    approvals, engine_for, execute, exit_for, interactive, print_dry_run, print_report, prompt,
     runtime, session_error, view_for,
 };
 use super::exit::{Exit, UsageError};
-use super::progress::{EventView, Progress};
+use super::progress::EventView;
 use super::settings::Settings;
 use crate::actions::Mode;
 use crate::aws::{AwsClients, AwsSettings};
@@ -20,7 +20,6 @@ use crate::measure::Clock;
 use crate::report::Report;
 use crate::runbook::{self, Runbook};
 use crate::runner::{self, RunRequest};
-use crate::store::LocalStore;
 
 /// The region a person must type to confirm: the runbook's `recovery` region, else the
 /// region most steps run in.
@@ -149,15 +148,8 @@ pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
         if let Err(exit) = confirm("fail over", &runbook, args.yes) {
             return Ok(exit);
         }
-        let aws = aws_clients(settings).await?;
-        let store = LocalStore::new(&settings.state_dir);
-        let progress = Progress::new(view_for(settings, format));
-        let clock = Clock::system();
-        let engine = Engine {
-            aws,
-            clock,
-            sink: progress.sink(),
-        };
+        let (engine, progress, store) = engine_for(settings, format).await?;
+        let clock = engine.clock;
         let request = RunRequest {
             command: "failover".into(),
             runbook,

@@ -6,13 +6,11 @@ use anyhow::Context;
 
 use super::args::{OutputFormat, ResumeArgs};
 use super::execute::{
-    approvals, aws_clients, execute, exit_for, interactive, print_report, runtime, session_error,
-    view_for,
+    approvals, engine_for, execute, exit_for, interactive, print_report, runtime, session_error,
 };
 use super::exit::Exit;
-use super::progress::Progress;
 use super::settings::Settings;
-use crate::engine::{Engine, RunStatus};
+use crate::engine::RunStatus;
 use crate::measure::Clock;
 use crate::report::Report;
 use crate::runner;
@@ -37,10 +35,8 @@ pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
             Ok(s) => s,
             Err(e) => return Ok(session_error(settings, e)),
         };
-        let aws = aws_clients(settings).await?;
+        let (engine, progress, _) = engine_for(settings, format).await?;
         let drill = session.header.drill_name.is_some();
-        let progress = Progress::new(view_for(settings, format));
-        let engine = Engine { aws, clock, sink: progress.sink() };
         let approvals = approvals(&args.approve, &progress);
         let status = if session.state.status == Some(RunStatus::Succeeded) {
             progress.println(&format!("run {} already finished; nothing to run", args.run_id));
