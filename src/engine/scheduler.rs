@@ -162,6 +162,7 @@ pub struct Engine {
 /// What a step task reports back.
 struct TaskResult {
     step: String,
+    attempt: u32,
     result: Result<StepOutcome, ActionError>,
 }
 
@@ -368,7 +369,7 @@ impl Engine {
             tokio::select! {
                 joined = tasks.join_next() => {
                     let Some(joined) = joined else { continue };
-                    let TaskResult { step, result } = match joined {
+                    let TaskResult { step, attempt, result } = match joined {
                         Ok(r) => r,
                         Err(e) if e.is_cancelled() => continue,
                         Err(e) => {
@@ -385,8 +386,7 @@ impl Engine {
                         status.insert(step.clone(), StepStatus::Running);
                         continue;
                     }
-                    let attempts = 0;
-                    self.finish_step(&journal, &step, attempts, result, &mut status, &mut outputs);
+                    self.finish_step(&journal, &step, attempt, result, &mut status, &mut outputs);
                     if !ok {
                         failed = true;
                         if stopping.is_none() {
@@ -600,6 +600,7 @@ async fn run_step(
         }) {
             return TaskResult {
                 step: step.id.clone(),
+                attempt,
                 result: Err(ActionError::fatal(
                     format!("journal of run {}", ctx.run_id),
                     format!("cannot write the journal: {e}"),
@@ -627,6 +628,7 @@ async fn run_step(
             Ok(outcome) => {
                 return TaskResult {
                     step: step.id.clone(),
+                    attempt,
                     result: Ok(outcome),
                 };
             }
@@ -656,6 +658,7 @@ async fn run_step(
             Err(err) => {
                 return TaskResult {
                     step: step.id.clone(),
+                    attempt,
                     result: Err(err),
                 };
             }
