@@ -287,10 +287,13 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// An SNS topic ARN: its region says where to publish.
+/// An SNS topic ARN: its region says where to publish. Empty means none, so that a blank
+/// `DRCTL_NOTIFY_TOPIC` in a scheduler's environment turns notifications off rather than
+/// breaking every command.
 fn parse_topic_arn(text: &str) -> Result<String, String> {
     match crate::runner::topic_region(text) {
         Some(_) => Ok(text.to_owned()),
+        None if text.is_empty() => Ok(String::new()),
         None => Err(format!(
             "expected an SNS topic ARN such as arn:aws:sns:us-west-2:123456789012:dr-alerts, got `{text}`"
         )),
@@ -532,6 +535,7 @@ mod tests {
     fn notify_needs_a_topic_arn_and_emf_reads_boolish_env_values() {
         assert!(parse_topic_arn("arn:aws:sns:us-west-2:123456789012:dr-alerts").is_ok());
         assert!(parse_topic_arn("dr-alerts").is_err());
+        assert_eq!(parse_topic_arn(""), Ok(String::new()));
         let cli = Cli::try_parse_from([
             "drctl",
             "drill",

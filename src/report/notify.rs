@@ -91,6 +91,11 @@ fn subject(mode: Mode, text: &str) -> String {
         .collect()
 }
 
+/// Times to the second, in UTC: `2026-03-01T06:00:00Z`.
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 fn target_words(seconds: Option<f64>) -> String {
     seconds.map_or_else(|| "none".to_string(), human_secs)
 }
@@ -105,7 +110,7 @@ pub fn start_message(header: &RunHeader, resumed: bool) -> Message {
     if let Some(drill) = &header.drill_name {
         body.push_str(&format!("drill:      {drill}\n"));
     }
-    body.push_str(&format!("T0:         {}\n", header.t0.to_rfc3339()));
+    body.push_str(&format!("T0:         {}\n", time(header.t0)));
     body.push_str(&format!(
         "RTO target: {}\n",
         target_words(header.rto_target_secs.map(|s| s as f64))
@@ -203,8 +208,8 @@ pub fn finish_message(report: &Report, html: Option<&Path>) -> Message {
     if let Some(worst) = &report.rpo.worst_resource {
         body.push_str(&format!("          set by {worst}\n"));
     }
-    body.push_str(&format!("T0:       {}\n", report.t0.to_rfc3339()));
-    body.push_str(&format!("finished: {}\n", report.finished_at.to_rfc3339()));
+    body.push_str(&format!("T0:       {}\n", time(report.t0)));
+    body.push_str(&format!("finished: {}\n", time(report.finished_at)));
     if report.cleanup.status != "not_applicable" {
         body.push_str(&format!("cleanup:  {}\n", report.cleanup.status));
         for failure in &report.cleanup.failures {
@@ -344,6 +349,12 @@ mod tests {
         );
         assert!(m.body.contains("report:   /state/runs/x/report.html\n"));
         assert!(m.body.contains("cleanup:  clean\n"));
+        assert!(
+            m.body
+                .contains("T0:       2026-03-01T06:00:00Z\nfinished: 2026-03-01T06:20:00Z\n"),
+            "{}",
+            m.body
+        );
         assert!(!m.body.contains("drctl resume"));
     }
 
