@@ -87,6 +87,27 @@ pub struct GlobalArgs {
     )]
     pub state_dir: PathBuf,
 
+    /// drill, failover and resume: publish a message to this SNS topic when a run starts and
+    /// when it finishes (met, MISSED, FAILED or interrupted); a failed publish only warns
+    #[arg(
+        long,
+        global = true,
+        env = "DRCTL_NOTIFY_TOPIC",
+        value_name = "TOPIC_ARN",
+        value_parser = parse_topic_arn
+    )]
+    pub notify: Option<String>,
+
+    /// drill, failover and resume: after the run, print one CloudWatch Embedded Metric Format
+    /// line (AchievedRTO, AchievedRPO, DrillResult) on stderr
+    #[arg(
+        long,
+        global = true,
+        env = "DRCTL_EMF",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub emf: bool,
+
     /// More detail on stderr (-v info, -vv debug, -vvv trace)
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -263,6 +284,19 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
         _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+/// An SNS topic ARN: its region says where to publish. Empty means none, so that a blank
+/// `DRCTL_NOTIFY_TOPIC` in a scheduler's environment turns notifications off rather than
+/// breaking every command.
+fn parse_topic_arn(text: &str) -> Result<String, String> {
+    match crate::runner::topic_region(text) {
+        Some(_) => Ok(text.to_owned()),
+        None if text.is_empty() => Ok(String::new()),
+        None => Err(format!(
+            "expected an SNS topic ARN such as arn:aws:sns:us-west-2:123456789012:dr-alerts, got `{text}`"
+        )),
     }
 }
 
@@ -495,5 +529,26 @@ mod tests {
         assert_eq!(parse_var("a=b=c"), Ok(("a".into(), "b=c".into())));
         assert!(parse_var("=x").is_err());
         assert!(parse_var("x").is_err());
+    }
+
+    #[test]
+    fn notify_needs_a_topic_arn_and_emf_reads_boolish_env_values() {
+        assert!(parse_topic_arn("arn:aws:sns:us-west-2:123456789012:dr-alerts").is_ok());
+        assert!(parse_topic_arn("dr-alerts").is_err());
+        assert_eq!(parse_topic_arn(""), Ok(String::new()));
+        let cli = Cli::try_parse_from([
+            "drctl",
+            "drill",
+            "drills/monthly.toml",
+            "--emf",
+            "--notify",
+            "arn:aws:sns:us-east-1:123456789012:t",
+        ])
+        .unwrap();
+        assert!(cli.global.emf);
+        assert_eq!(
+            cli.global.notify.as_deref(),
+            Some("arn:aws:sns:us-east-1:123456789012:t")
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! (declared after the pre-checks), undo what it did, measure RTO/RPO with evidence, keep
 //! the report and the history, and exit 0 (met), 3 (missed) or 1 (failed).
 
+use super::announce::Announce;
 use super::args::{DrillArgs, OutputFormat};
 use super::execute::{
     approvals, engine_for, execute, exit_for, print_report, runtime, session_error,
@@ -60,6 +61,8 @@ pub fn run(settings: &Settings, args: &DrillArgs) -> anyhow::Result<Exit> {
             Ok(s) => s,
             Err(e) => return Ok(session_error(settings, e)),
         };
+        let mut announce = Announce::new(settings, &engine.aws, &progress);
+        announce.run_started(&session.header, false);
         let approvals = approvals(&args.approve, &progress);
         let status = execute(&engine, &session, approvals.clone(), false).await;
         let (report, html) = match runner::finish_drill(&engine, &session, &store, approvals).await
@@ -72,6 +75,7 @@ pub fn run(settings: &Settings, args: &DrillArgs) -> anyhow::Result<Exit> {
         };
         progress.finish();
         print_report(settings, format, &report, Some(&html))?;
+        announce.run_finished(&report, &html).await;
         Ok(exit_for(status, &report, true))
     })
 }

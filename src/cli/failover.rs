@@ -5,6 +5,7 @@
 use anyhow::Context;
 use chrono::Utc;
 
+use super::announce::Announce;
 use super::args::{FailoverArgs, OutputFormat};
 use super::execute::{
     approvals, engine_for, execute, exit_for, interactive, print_dry_run, print_report, prompt,
@@ -172,6 +173,8 @@ pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
                 old.run_id, old.pid, old.host
             ));
         }
+        let mut announce = Announce::new(settings, &engine.aws, &progress);
+        announce.run_started(&session.header, false);
         let status = execute(
             &engine,
             &session,
@@ -190,6 +193,7 @@ pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
         {
             eprintln!("the run can be continued: drctl resume {}", report.run_id);
         }
+        announce.run_finished(&report, &html).await;
         Ok(exit_for(status, &report, false))
     })
 }

@@ -2,6 +2,7 @@
 //! with a `run(&Settings, &Args) -> anyhow::Result<Exit>` handler, and the dispatcher that
 //! maps outcomes to the exit codes of docs/exit-codes.md.
 
+mod announce;
 mod args;
 mod check;
 mod cleanup;

@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 
+use super::announce::Announce;
 use super::args::{OutputFormat, ResumeArgs};
 use super::execute::{
     approvals, engine_for, execute, exit_for, interactive, print_report, runtime, session_error,
@@ -38,10 +39,15 @@ pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
         let (engine, progress, _) = engine_for(settings, format).await?;
         let drill = session.header.drill_name.is_some();
         let approvals = approvals(&args.approve, &progress);
+        // A run that had already finished is only reported again: announcing it (or printing
+        // its metrics) a second time would count it twice.
+        let mut announce = None;
         let status = if session.state.status == Some(RunStatus::Succeeded) {
             progress.println(&format!("run {} already finished; nothing to run", args.run_id));
             RunStatus::Succeeded
         } else {
+            let announce = announce.insert(Announce::new(settings, &engine.aws, &progress));
+            announce.run_started(&session.header, true);
             execute(&engine, &session, approvals.clone(), true).await
         };
         let (report, html) = if drill {
@@ -55,6 +61,9 @@ pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
         };
         progress.finish();
         print_report(settings, format, &report, Some(&html))?;
+        if let Some(announce) = announce {
+            announce.run_finished(&report, &html).await;
+        }
         Ok(exit_for(status, &report, drill))
     })
 }

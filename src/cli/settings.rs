@@ -21,6 +21,10 @@ pub struct Settings {
     pub verbosity: i8,
     /// ANSI colour on stderr.
     pub color: bool,
+    /// `--notify`: the SNS topic ARN that run notifications go to.
+    pub notify_topic: Option<String>,
+    /// `--emf`: print an Embedded Metric Format line on stderr after a run.
+    pub emf: bool,
 }
 
 impl Settings {
@@ -38,6 +42,8 @@ impl Settings {
                 i8::try_from(global.verbose).unwrap_or(i8::MAX)
             },
             color: !no_color && std::io::stderr().is_terminal(),
+            notify_topic: global.notify.clone().filter(|t| !t.is_empty()),
+            emf: global.emf,
         }
     }
 

@@ -1,9 +1,11 @@
 //! Whole runs: from a runbook (or drill) to a journalled, locked, executed and measured run.
 //! `failover`, `drill`, `resume` and the Lambda handler all go through here.
 
+mod notify;
 mod prepare;
 mod session;
 
+pub use notify::{Notifier, NotifyError, PUBLISH_TIMEOUT, topic_region};
 pub use prepare::{default_timeout, exec_plan, new_run_id, selection, sha256_file, vars_map};
 pub use session::{
     RunRequest, Session, SessionError, finish_drill, open_run, save_report, start_run,
