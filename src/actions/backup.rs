@@ -12,7 +12,7 @@ use aws_sdk_backup::types::{BackupJobState, CopyJobState, RecoveryPointStatus, R
 
 use super::spec::{self, ActionSpec};
 use super::{Action, ActionError, BoxFuture, Poll, StepContext, StepOutcome, on, poll_until};
-use crate::aws::{aws_err, to_chrono};
+use crate::aws::{AwsClients, aws_err, to_chrono};
 use crate::measure::{Evidence, EvidenceKind};
 
 /// A recovery point chosen for a restore or copy.
@@ -49,7 +49,8 @@ impl PointSelector {
     }
 }
 
-fn efs_arn(region: &str, account: &str, fs: &str) -> String {
+/// The ARN of an EFS file system, as AWS Backup names the resources it protects.
+pub(crate) fn efs_arn(region: &str, account: &str, fs: &str) -> String {
     format!("arn:aws:elasticfilesystem:{region}:{account}:file-system/{fs}")
 }
 
@@ -65,7 +66,34 @@ pub(crate) async fn choose_point(
     resource_arn: Option<&str>,
     selector: &PointSelector,
 ) -> Result<ChosenPoint, ActionError> {
-    let client = ctx.aws.backup(region);
+    newest_point(&ctx.aws, region, vault, resource_arn, selector)
+        .await?
+        .ok_or_else(|| {
+            ActionError::fatal(
+                format!("vault {vault} ({region})"),
+                format!(
+                    "no COMPLETED recovery point{}{}",
+                    resource_arn.map(|a| format!(" of {a}")).unwrap_or_default(),
+                    match selector {
+                        PointSelector::LatestBefore(t) =>
+                            format!(" created before {}", t.to_rfc3339()),
+                        _ => String::new(),
+                    }
+                ),
+            )
+        })
+}
+
+/// The completed recovery point of `resource_arn` in `vault` that `selector` names, if there
+/// is one. Read-only: `drctl check` measures exposure with it too.
+pub(crate) async fn newest_point(
+    aws: &AwsClients,
+    region: &str,
+    vault: &str,
+    resource_arn: Option<&str>,
+    selector: &PointSelector,
+) -> Result<Option<ChosenPoint>, ActionError> {
+    let client = aws.backup(region);
     let where_ = format!("vault {vault} ({region})");
     if let PointSelector::Arn(arn) = selector {
         let out = client
@@ -82,11 +110,11 @@ pub(crate) async fn choose_point(
                 format!("is {:?}, not COMPLETED", out.status()),
             ));
         }
-        return Ok(ChosenPoint {
+        return Ok(Some(ChosenPoint {
             arn: arn.clone(),
             created_at: out.creation_date().map(to_chrono).unwrap_or_default(),
             size_bytes: out.backup_size_in_bytes(),
-        });
+        }));
     }
     let mut best: Option<ChosenPoint> = None;
     let mut next: Option<String> = None;
@@ -136,19 +164,7 @@ pub(crate) async fn choose_point(
             break;
         }
     }
-    best.ok_or_else(|| {
-        ActionError::fatal(
-            where_,
-            format!(
-                "no COMPLETED recovery point{}{}",
-                resource_arn.map(|a| format!(" of {a}")).unwrap_or_default(),
-                match selector {
-                    PointSelector::LatestBefore(t) => format!(" created before {}", t.to_rfc3339()),
-                    _ => String::new(),
-                }
-            ),
-        )
-    })
+    Ok(best)
 }
 
 /// The id of the job this step started, starting it at most once: an earlier attempt's

@@ -31,7 +31,7 @@ use aws_sdk_ecr::types::{
 
 use super::spec::{self, ActionSpec};
 use super::{Action, ActionError, BoxFuture, StepContext, StepOutcome, on};
-use crate::aws::{AwsError, aws_err, to_chrono};
+use crate::aws::{AwsClients, AwsError, aws_err, to_chrono};
 use crate::measure::{Evidence, EvidenceKind};
 
 /// Media types BatchGetImage may return: every kind, so the manifest comes back exactly as
@@ -53,12 +53,12 @@ pub(crate) struct Replicate;
 
 /// One image of a repository, as DescribeImages reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct ImageRef {
-    repository: String,
-    digest: String,
-    tags: Vec<String>,
-    pushed_at: Option<DateTime<Utc>>,
-    media_type: Option<String>,
+pub(crate) struct ImageRef {
+    pub(crate) repository: String,
+    pub(crate) digest: String,
+    pub(crate) tags: Vec<String>,
+    pub(crate) pushed_at: Option<DateTime<Utc>>,
+    pub(crate) media_type: Option<String>,
 }
 
 impl ImageRef {
@@ -165,12 +165,12 @@ fn repo_at(repository: &str, region: &str) -> String {
 }
 
 /// Every image of `repository` in `region`; `None` when the repository does not exist there.
-async fn list_images(
-    ctx: &StepContext,
+pub(crate) async fn list_images(
+    aws: &AwsClients,
     region: &str,
     repository: &str,
 ) -> Result<Option<Vec<ImageRef>>, ActionError> {
-    let client = ctx.aws.ecr(region);
+    let client = aws.ecr(region);
     let mut images = Vec::new();
     let mut next: Option<String> = None;
     loop {
@@ -208,13 +208,14 @@ async fn list_images(
     }
 }
 
-/// The source repositories to check, with their settings (for creating them elsewhere).
-async fn source_repositories(
-    ctx: &StepContext,
+/// The source repositories to check (all of them when `names` is empty), with their
+/// settings (for creating them elsewhere).
+pub(crate) async fn source_repositories(
+    aws: &AwsClients,
     source: &str,
     names: &[String],
 ) -> Result<Vec<Repository>, ActionError> {
-    let client = ctx.aws.ecr(source);
+    let client = aws.ecr(source);
     let mut repos = Vec::new();
     let mut next: Option<String> = None;
     let resource = if names.is_empty() {
@@ -491,8 +492,11 @@ async fn create_repository(
     }
 }
 
-fn evidence(
-    ctx: &StepContext,
+/// RPO evidence of one repository: consistent up to the push of the oldest image missing in
+/// `region` (`t0` when that time is unknown), current when nothing is missing.
+pub(crate) fn evidence(
+    step: &str,
+    t0: DateTime<Utc>,
     source: &str,
     region: &str,
     repo: &str,
@@ -501,7 +505,7 @@ fn evidence(
     let resource = format!("ecr repository {repo} ({source} -> {region})");
     if missing.is_empty() {
         return Evidence {
-            step: ctx.step_id.clone(),
+            step: step.to_string(),
             resource,
             kind: EvidenceKind::EcrImages,
             consistent_at: None,
@@ -511,10 +515,10 @@ fn evidence(
     }
     let oldest = missing.iter().filter_map(|i| i.pushed_at).min();
     Evidence {
-        step: ctx.step_id.clone(),
+        step: step.to_string(),
         resource,
         kind: EvidenceKind::EcrImages,
-        consistent_at: Some(oldest.unwrap_or(ctx.t0)),
+        consistent_at: Some(oldest.unwrap_or(t0)),
         detail: format!(
             "{} image(s) missing in {region}: {}",
             missing.len(),
@@ -539,16 +543,17 @@ async fn inventory(
 ) -> Result<Inventory, ActionError> {
     let mut inv = BTreeMap::new();
     for repo in repositories {
-        let src = list_images(ctx, source, repo).await?.ok_or_else(|| {
+        let src = list_images(&ctx.aws, source, repo).await?.ok_or_else(|| {
             ActionError::fatal(repo_at(repo, source), "does not exist in the source region")
         })?;
-        let dst = list_images(ctx, region, repo).await?;
+        let dst = list_images(&ctx.aws, region, repo).await?;
         inv.insert(repo.clone(), (src, dst));
     }
     Ok(inv)
 }
 
-fn missing_in<'a>(src: &'a [ImageRef], dst: Option<&[ImageRef]>) -> Vec<&'a ImageRef> {
+/// The images of `src` whose digest is not in `dst` (all of them when `dst` has no repository).
+pub(crate) fn missing_in<'a>(src: &'a [ImageRef], dst: Option<&[ImageRef]>) -> Vec<&'a ImageRef> {
     let have: BTreeSet<&str> = dst
         .unwrap_or_default()
         .iter()
@@ -601,7 +606,7 @@ impl Action for Replicate {
             let listed = ctx.list("repositories");
             let mut done = Done::from_prior(ctx, &source, &region);
 
-            let source_repos = source_repositories(ctx, &source, &listed).await?;
+            let source_repos = source_repositories(&ctx.aws, &source, &listed).await?;
             let repositories: Vec<String> = if listed.is_empty() {
                 source_repos
                     .iter()
@@ -713,9 +718,14 @@ impl Action for Replicate {
                     .iter()
                     .filter(|i| &i.repository == repo)
                     .collect();
-                outcome
-                    .evidence
-                    .push(evidence(ctx, &source, &region, repo, &missing));
+                outcome.evidence.push(evidence(
+                    &ctx.step_id,
+                    ctx.t0,
+                    &source,
+                    &region,
+                    repo,
+                    &missing,
+                ));
             }
             outcome.created = done
                 .created_repositories

@@ -7,7 +7,7 @@ use aws_sdk_efs::types::LifeCycleState;
 
 use super::spec::{self, ActionSpec};
 use super::{Action, ActionError, BoxFuture, Mode, Poll, StepContext, StepOutcome, on, poll_until};
-use crate::aws::{aws_err, to_chrono};
+use crate::aws::{AwsClients, aws_err, to_chrono};
 use crate::measure::{Evidence, EvidenceKind};
 
 /// Create a mount target in every subnet that lacks one; returns all mount target ids.
@@ -180,6 +180,57 @@ pub(crate) async fn delete_file_system(
     }
 }
 
+/// A replica as DescribeReplicationConfigurations shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ReplicaState {
+    /// The source file system and its region.
+    pub(crate) source: String,
+    pub(crate) source_region: String,
+    /// The destination's status: ENABLED, ENABLING, PAUSED, ERROR, ...
+    pub(crate) status: String,
+    /// Every change made before this time is in the replica.
+    pub(crate) last_replicated: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The replication that feeds `dest` in `region`, or `None` when `dest` is not (or no longer)
+/// a replication destination. Read-only: `drctl check` measures the lag with it too.
+pub(crate) async fn replica_state(
+    aws: &AwsClients,
+    region: &str,
+    dest: &str,
+) -> Result<Option<ReplicaState>, ActionError> {
+    let described = aws
+        .efs(region)
+        .describe_replication_configurations()
+        .file_system_id(dest)
+        .send()
+        .await
+        .map_err(aws_err(
+            "elasticfilesystem:DescribeReplicationConfigurations",
+        ));
+    let config = match described {
+        Ok(out) => out.replications().first().cloned(),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(on(format!("replica file system {dest} ({region})"))(e)),
+    };
+    Ok(config.map(|config| {
+        let destination = config
+            .destinations()
+            .iter()
+            .find(|d| d.file_system_id() == dest);
+        ReplicaState {
+            source: config.source_file_system_id().to_string(),
+            source_region: config.source_file_system_region().to_string(),
+            status: destination
+                .map(|d| d.status().as_str().to_string())
+                .unwrap_or_default(),
+            last_replicated: destination
+                .and_then(|d| d.last_replicated_timestamp())
+                .map(to_chrono),
+        }
+    }))
+}
+
 /// `efs.replication_failover`.
 pub(crate) struct ReplicationFailover;
 
@@ -204,19 +255,7 @@ impl Action for ReplicationFailover {
             let mode = ctx.str("deletion_mode")?.to_string();
             let efs = ctx.aws.efs(&region);
             let resource = format!("replica file system {dest} ({region})");
-            let described = efs
-                .describe_replication_configurations()
-                .file_system_id(&dest)
-                .send()
-                .await
-                .map_err(aws_err(
-                    "elasticfilesystem:DescribeReplicationConfigurations",
-                ));
-            let config = match described {
-                Ok(out) => out.replications().first().cloned(),
-                Err(e) if e.is_not_found() => None,
-                Err(e) => return Err(on(resource)(e)),
-            };
+            let config = replica_state(&ctx.aws, &region, &dest).await?;
             let mut outcome = StepOutcome::default();
             outcome
                 .outputs
@@ -232,23 +271,22 @@ impl Action for ReplicationFailover {
                     .outputs
                     .insert("last_replicated_at".into(), last.clone());
                 if let Ok(at) = last.parse() {
-                    outcome.evidence.push(replication_evidence(ctx, &dest, at));
+                    outcome
+                        .evidence
+                        .push(replication_evidence(&ctx.step_id, &dest, at));
                 }
                 return Ok(outcome);
             };
-            let last = config
-                .destinations()
-                .iter()
-                .find(|d| d.file_system_id() == dest)
-                .and_then(|d| d.last_replicated_timestamp())
-                .map(to_chrono);
-            let source = config.source_file_system_id().to_string();
+            let last = config.last_replicated;
+            let source = config.source;
             if let Some(at) = last {
                 ctx.note(json!({ "last_replicated_at": at.to_rfc3339() }))?;
                 outcome
                     .outputs
                     .insert("last_replicated_at".into(), at.to_rfc3339());
-                outcome.evidence.push(replication_evidence(ctx, &dest, at));
+                outcome
+                    .evidence
+                    .push(replication_evidence(&ctx.step_id, &dest, at));
             }
             if ctx.mode == Mode::DrillIsolated {
                 outcome.simulated = Some(format!(
@@ -303,13 +341,14 @@ impl Action for ReplicationFailover {
     }
 }
 
-fn replication_evidence(
-    ctx: &StepContext,
+/// RPO evidence of the replica `dest`: consistent up to its last replicated timestamp.
+pub(crate) fn replication_evidence(
+    step: &str,
     dest: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Evidence {
     Evidence {
-        step: ctx.step_id.clone(),
+        step: step.to_string(),
         resource: format!("efs replica {dest}"),
         kind: EvidenceKind::Replication,
         consistent_at: Some(at),

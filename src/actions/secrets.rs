@@ -24,7 +24,7 @@ use aws_sdk_secretsmanager::types::{ReplicaRegionType, StatusType};
 
 use super::spec::{self, ActionSpec};
 use super::{Action, ActionError, BoxFuture, Mode, Poll, StepContext, StepOutcome, on, poll_until};
-use crate::aws::{AwsError, ErrorClass, aws_err, to_chrono};
+use crate::aws::{AwsClients, AwsError, ErrorClass, aws_err, to_chrono};
 use crate::measure::{Evidence, EvidenceKind};
 
 /// `secrets.replicate`.
@@ -36,13 +36,13 @@ fn secret_at(name: &str, region: &str) -> String {
     format!("secret {name} ({region})")
 }
 
-async fn describe(
-    ctx: &StepContext,
+/// DescribeSecret: metadata and version stages only, never the value.
+pub(crate) async fn describe(
+    aws: &AwsClients,
     region: &str,
     name: &str,
 ) -> Result<DescribeSecretOutput, AwsError> {
-    ctx.aws
-        .secrets(region)
+    aws.secrets(region)
         .describe_secret()
         .secret_id(name)
         .send()
@@ -78,11 +78,11 @@ fn standalone(out: &DescribeSecretOutput, region: &str) -> bool {
 
 /// Creation times of every version of a secret (deprecated ones included).
 async fn version_dates(
-    ctx: &StepContext,
+    aws: &AwsClients,
     region: &str,
     name: &str,
 ) -> Result<HashMap<String, DateTime<Utc>>, ActionError> {
-    let client = ctx.aws.secrets(region);
+    let client = aws.secrets(region);
     let mut dates = HashMap::new();
     let mut next: Option<String> = None;
     loop {
@@ -111,9 +111,13 @@ async fn version_dates(
     }
 }
 
-/// RPO evidence of the replica of `name` in `replica_region`, from both sides' version ids.
-async fn version_evidence(
-    ctx: &StepContext,
+/// RPO evidence of the replica of `name` in `replica_region`, from both sides' version ids,
+/// for `step`; `t0` stands in for a version's creation time when no date can be found.
+#[allow(clippy::too_many_arguments)] // the two sides of one comparison, and who asks
+pub(crate) async fn version_evidence(
+    aws: &AwsClients,
+    step: &str,
+    t0: DateTime<Utc>,
     name: &str,
     source: &str,
     replica_region: &str,
@@ -129,7 +133,7 @@ async fn version_evidence(
         .unwrap_or_default();
     if primary_current.is_some() && primary_current == replica_current {
         return Ok(Evidence {
-            step: ctx.step_id.clone(),
+            step: step.to_string(),
             resource,
             kind: EvidenceKind::SecretVersion,
             consistent_at: None,
@@ -140,7 +144,7 @@ async fn version_evidence(
             source: "secretsmanager:DescribeSecret".into(),
         });
     }
-    let dates = version_dates(ctx, source, name).await?;
+    let dates = version_dates(aws, source, name).await?;
     let replica_current_at = replica_current
         .as_ref()
         .and_then(|id| dates.get(id))
@@ -174,11 +178,11 @@ async fn version_evidence(
                 replica_current.as_deref().unwrap_or("none"),
                 primary_current.as_deref().unwrap_or("none"),
             ),
-            Some(ctx.t0),
+            Some(t0),
         ),
     };
     Ok(Evidence {
-        step: ctx.step_id.clone(),
+        step: step.to_string(),
         resource,
         kind: EvidenceKind::SecretVersion,
         consistent_at,
@@ -199,7 +203,7 @@ async fn replica_only_evidence(
     why: &AwsError,
 ) -> Result<Evidence, ActionError> {
     let current = current_version(replica);
-    let dates = version_dates(ctx, region, name).await?;
+    let dates = version_dates(&ctx.aws, region, name).await?;
     let at = current
         .as_ref()
         .and_then(|id| dates.get(id))
@@ -232,7 +236,7 @@ async fn wait_in_sync(
     poll_until(ctx, || async {
         let mut pending = Vec::new();
         for name in names {
-            let primary = describe(ctx, source, name)
+            let primary = describe(&ctx.aws, source, name)
                 .await
                 .map_err(on(secret_at(name, source)))?;
             match replica_status(&primary, region) {
@@ -313,13 +317,13 @@ impl Action for Replicate {
             let mut added = prior_names(ctx, "secret_replicating");
             let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
             for name in &names {
-                let primary = describe(ctx, &source, name)
+                let primary = describe(&ctx.aws, &source, name)
                     .await
                     .map_err(on(secret_at(name, &source)))?;
                 if replica_status(&primary, &region).is_some() {
                     // An existing replica: measure how current it is before waiting on it.
-                    if let Ok(replica) = describe(ctx, &region, name).await {
-                        let ev = version_evidence(ctx, name, &source, &region, &primary, &replica)
+                    if let Ok(replica) = describe(&ctx.aws, &region, name).await {
+                        let ev = version_evidence(&ctx.aws, &ctx.step_id, ctx.t0, name, &source, &region, &primary, &replica)
                             .await?;
                         evidence.insert(name.clone(), ev);
                     }
@@ -344,13 +348,13 @@ impl Action for Replicate {
                 if evidence.contains_key(name) {
                     continue;
                 }
-                let primary = describe(ctx, &source, name)
+                let primary = describe(&ctx.aws, &source, name)
                     .await
                     .map_err(on(secret_at(name, &source)))?;
-                let replica = describe(ctx, &region, name)
+                let replica = describe(&ctx.aws, &region, name)
                     .await
                     .map_err(on(secret_at(name, &region)))?;
-                let ev = version_evidence(ctx, name, &source, &region, &primary, &replica).await?;
+                let ev = version_evidence(&ctx.aws, &ctx.step_id, ctx.t0, name, &source, &region, &primary, &replica).await?;
                 evidence.insert(name.clone(), ev);
             }
             let mut outcome = StepOutcome::default();
@@ -380,7 +384,7 @@ impl Action for Replicate {
             let client = ctx.aws.secrets(source);
             for name in undo["added"].as_array().into_iter().flatten() {
                 let Some(name) = name.as_str() else { continue };
-                let primary = match describe(ctx, source, name).await {
+                let primary = match describe(&ctx.aws, source, name).await {
                     Ok(out) => out,
                     Err(e) if e.is_not_found() => continue,
                     Err(e) => return Err(on(secret_at(name, source))(e)),
@@ -423,10 +427,10 @@ async fn evidence_before(
         .unwrap_or_default();
     let mut fresh = BTreeMap::new();
     for name in names {
-        let replica = describe(ctx, region, name)
+        let replica = describe(&ctx.aws, region, name)
             .await
             .map_err(on(secret_at(name, region)))?;
-        let primary = match describe(ctx, source, name).await {
+        let primary = match describe(&ctx.aws, source, name).await {
             Ok(p) => Ok(p),
             // The primary region being down is the disaster itself: go on without it.
             Err(e) if matches!(e.class, ErrorClass::Retryable | ErrorClass::InDoubt) => Err(e),
@@ -445,7 +449,7 @@ async fn evidence_before(
             continue;
         }
         let ev = match &primary {
-            Ok(p) => version_evidence(ctx, name, source, region, p, &replica).await?,
+            Ok(p) => version_evidence(&ctx.aws, &ctx.step_id, ctx.t0, name, source, region, p, &replica).await?,
             Err(e) => replica_only_evidence(ctx, name, source, region, &replica, e).await?,
         };
         fresh.insert(name.clone(), ev.clone());
@@ -490,7 +494,7 @@ impl Action for Promote {
             let mut promoted = prior_names(ctx, "secret_promoting");
             let mut checked = Vec::new();
             for name in &names {
-                let replica = describe(ctx, &region, name)
+                let replica = describe(&ctx.aws, &region, name)
                     .await
                     .map_err(on(secret_at(name, &region)))?;
                 if standalone(&replica, &region) {
@@ -531,7 +535,7 @@ impl Action for Promote {
                 poll_until(ctx, || async {
                     let mut pending = Vec::new();
                     for name in &names {
-                        let out = describe(ctx, &region, name)
+                        let out = describe(&ctx.aws, &region, name)
                             .await
                             .map_err(on(secret_at(name, &region)))?;
                         if !standalone(&out, &region) {
@@ -584,7 +588,7 @@ impl Action for Promote {
             let mut relinked = Vec::new();
             for name in undo["promoted"].as_array().into_iter().flatten() {
                 let Some(name) = name.as_str() else { continue };
-                let primary = match describe(ctx, source, name).await {
+                let primary = match describe(&ctx.aws, source, name).await {
                     Ok(out) => out,
                     Err(e) if e.is_not_found() => continue,
                     Err(e) => return Err(on(secret_at(name, source))(e)),
