@@ -28,6 +28,13 @@ use serde::{Deserialize, Serialize};
 pub use context::{Approvals, AskFn, Mode, StepContext, StepEvent, StepJournal};
 pub use poll::{Poll, poll_until};
 
+// Read-only look-ups the actions make, shared with `drctl check` (src/posture), which
+// measures the same figures without running a step.
+pub(crate) use backup::{PointSelector, efs_arn, newest_point};
+pub(crate) use ecr::{evidence as ecr_evidence, list_images, missing_in, source_repositories};
+pub(crate) use efs::replica_state;
+pub(crate) use secrets::{describe as describe_secret, replica_status, version_evidence};
+
 use crate::aws::{AwsError, ErrorClass};
 use crate::measure::Evidence;
 use spec::ActionSpec;

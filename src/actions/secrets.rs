@@ -58,7 +58,10 @@ fn current_version(out: &DescribeSecretOutput) -> Option<String> {
 }
 
 /// The replication status of `region` as the primary reports it.
-fn replica_status(primary: &DescribeSecretOutput, region: &str) -> Option<(StatusType, String)> {
+pub(crate) fn replica_status(
+    primary: &DescribeSecretOutput,
+    region: &str,
+) -> Option<(StatusType, String)> {
     primary
         .replication_status()
         .iter()
@@ -323,8 +326,17 @@ impl Action for Replicate {
                 if replica_status(&primary, &region).is_some() {
                     // An existing replica: measure how current it is before waiting on it.
                     if let Ok(replica) = describe(&ctx.aws, &region, name).await {
-                        let ev = version_evidence(&ctx.aws, &ctx.step_id, ctx.t0, name, &source, &region, &primary, &replica)
-                            .await?;
+                        let ev = version_evidence(
+                            &ctx.aws,
+                            &ctx.step_id,
+                            ctx.t0,
+                            name,
+                            &source,
+                            &region,
+                            &primary,
+                            &replica,
+                        )
+                        .await?;
                         evidence.insert(name.clone(), ev);
                     }
                     continue;
@@ -354,7 +366,17 @@ impl Action for Replicate {
                 let replica = describe(&ctx.aws, &region, name)
                     .await
                     .map_err(on(secret_at(name, &region)))?;
-                let ev = version_evidence(&ctx.aws, &ctx.step_id, ctx.t0, name, &source, &region, &primary, &replica).await?;
+                let ev = version_evidence(
+                    &ctx.aws,
+                    &ctx.step_id,
+                    ctx.t0,
+                    name,
+                    &source,
+                    &region,
+                    &primary,
+                    &replica,
+                )
+                .await?;
                 evidence.insert(name.clone(), ev);
             }
             let mut outcome = StepOutcome::default();
@@ -449,7 +471,19 @@ async fn evidence_before(
             continue;
         }
         let ev = match &primary {
-            Ok(p) => version_evidence(&ctx.aws, &ctx.step_id, ctx.t0, name, source, region, p, &replica).await?,
+            Ok(p) => {
+                version_evidence(
+                    &ctx.aws,
+                    &ctx.step_id,
+                    ctx.t0,
+                    name,
+                    source,
+                    region,
+                    p,
+                    &replica,
+                )
+                .await?
+            }
             Err(e) => replica_only_evidence(ctx, name, source, region, &replica, e).await?,
         };
         fresh.insert(name.clone(), ev.clone());

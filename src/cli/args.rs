@@ -225,9 +225,13 @@ drctl report 20260301T031200Z-region-failover-3f2a --format html --out report.ht
     #[command(
         long_about = "Measure the RPO you would get if disaster struck now — age of the newest usable recovery \
 point in the recovery region, replication lag, unreplicated images and secret versions — per resource, \
-against the targets. Meant to run every few minutes from a schedule.",
+against the targets (a drill's target overrides its runbook's), with the evidence and a plain statement of \
+what the setup can give (hourly EFS backups cannot give a 5-minute RPO). Read-only. Meant to run every few \
+minutes from a schedule. See docs/check.md.\n\n\
+Formats: human (a table on stdout), json (one document on stdout).",
         after_help = "Examples:\n  drctl check\n  drctl check drills/quarterly.toml --output json\n\n\
-Exit codes: 0 within target, 1 could not measure, 3 exposure over target."
+Exit codes: 0 within target, 3 exposure over target (even if something else could not be measured), \
+1 could not measure a resource (AWS error), 2 invalid files (nothing is measured)."
     )]
     Check(CheckArgs),
 
