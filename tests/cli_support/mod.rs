@@ -263,3 +263,27 @@ pub fn state_dir() -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().to_path_buf();
     (dir, path)
 }
+
+/// Run `drctl ARGS` with its own state directory to completion, and check its exit code;
+/// returns stdout and stderr (both are shown when the code differs).
+pub fn run_expect(state_dir: &Path, args: &[&str], code: i32) -> (String, String) {
+    let (got, stdout, stderr) = run(drctl(state_dir).args(args));
+    assert_eq!(
+        got, code,
+        "exit code of drctl {args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
+/// stdout as one JSON document.
+pub fn json_doc(stdout: &str) -> Value {
+    serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{stdout}"))
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write a test file");
+    path
+}
