@@ -4,8 +4,7 @@ use anyhow::{Context, bail};
 
 use crate::engine::{RunState, read_entries};
 use crate::report::Report;
-use crate::runbook;
-use crate::runner::exec_plan;
+use crate::runner::{exec_plan, runbook_of};
 use crate::store::LocalStore;
 
 /// The replayed state of a run.
@@ -37,11 +36,7 @@ pub(crate) fn load_report(store: &LocalStore, run_id: &str) -> anyhow::Result<Re
     }
     let state = load_state(store, run_id)?;
     let header = &state.header;
-    let runbook = match &header.drill_path {
-        Some(drill) => runbook::load_drill(drill, &header.var_overrides).map(|(_, rb)| rb),
-        None => runbook::load_runbook(&header.runbook_path, &header.var_overrides),
-    }
-    .map_err(|d| {
+    let runbook = runbook_of(header).map_err(|d| {
         anyhow::anyhow!(
             "cannot load the runbook of run {run_id}:\n{}",
             d.render(false)

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use super::events::{EventSink, RunEvent};
 use super::journal::{FailureRecord, JournalWriter, Record, RunHeader, RunStatus};
-use super::state::{RunState, StepStatus, UndoStatus};
+use super::state::{RunState, StepStatus};
 use crate::actions::{
     Action, ActionError, Approvals, Mode, StepContext, StepEvent, StepJournal, StepOutcome,
 };
@@ -512,16 +512,15 @@ impl Engine {
         let mut failures = Vec::new();
         // Steps that started but never finished may have created something too: their
         // notes are all we have, so they are undone only through their action's undo data
-        // once resumed. Here: succeeded steps, newest first.
-        for id in state.success_order.iter().rev() {
-            let s = state.step(id);
-            if s.undo == Some(UndoStatus::Succeeded) {
-                continue;
-            }
+        // once resumed (or found by tag by `drctl cleanup`). Here: succeeded steps, newest
+        // first.
+        for id in state.undo_pending() {
+            let id = id.to_string();
+            let s = state.step(&id);
             let Some(undo) = s.outcome.as_ref().and_then(|o| o.undo.clone()) else {
                 continue;
             };
-            let Some(step) = plan.step(id) else { continue };
+            let Some(step) = plan.step(&id) else { continue };
             let _ = journal.append(Record::UndoStarted { step: id.clone() });
             (self.sink)(RunEvent::UndoStarted {
                 step: id.clone(),

@@ -165,4 +165,28 @@ impl RunState {
     pub fn step(&self, id: &str) -> StepState {
         self.steps.get(id).cloned().unwrap_or_default()
     }
+
+    /// Whether what this run did must be undone without asking anyone: every isolated
+    /// drill, and a live drill that did not succeed. (A live drill that succeeded made the
+    /// new production: undoing it is its failback, which waits for an approval.)
+    pub fn undo_due(&self) -> bool {
+        self.header.mode == crate::actions::Mode::DrillIsolated
+            || (self.header.mode.is_drill() && self.status != Some(super::RunStatus::Succeeded))
+    }
+
+    /// Succeeded steps with undo data that is not undone yet, newest first: the order to
+    /// undo them in.
+    pub fn undo_pending(&self) -> Vec<&str> {
+        self.success_order
+            .iter()
+            .rev()
+            .filter(|id| {
+                self.steps.get(*id).is_some_and(|s| {
+                    s.undo != Some(UndoStatus::Succeeded)
+                        && s.outcome.as_ref().is_some_and(|o| o.undo.is_some())
+                })
+            })
+            .map(String::as_str)
+            .collect()
+    }
 }

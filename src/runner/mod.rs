@@ -6,7 +6,9 @@ mod prepare;
 mod session;
 
 pub use notify::{Notifier, NotifyError, PUBLISH_TIMEOUT, topic_region};
-pub use prepare::{default_timeout, exec_plan, new_run_id, selection, sha256_file, vars_map};
+pub use prepare::{
+    default_timeout, exec_plan, new_run_id, runbook_of, selection, sha256_file, vars_map,
+};
 pub use session::{
     RunRequest, Session, SessionError, finish_drill, open_run, save_report, start_run,
 };

@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 
 use crate::actions;
-use crate::engine::{ExecPlan, ExecStep};
+use crate::engine::{ExecPlan, ExecStep, RunHeader};
 use crate::runbook::{self, Runbook, Value};
 
 /// A step's timeout when the runbook gives none: three times the action's estimate, at
@@ -111,6 +111,15 @@ pub fn selection(
         }
     }
     Ok(Some(selected))
+}
+
+/// The runbook a run was started with, loaded again from the paths its journal header names
+/// (through the drill when there was one) with the same `--var` overrides.
+pub fn runbook_of(header: &RunHeader) -> Result<Runbook, runbook::Diagnostics> {
+    match &header.drill_path {
+        Some(drill) => runbook::load_drill(drill, &header.var_overrides).map(|(_, rb)| rb),
+        None => runbook::load_runbook(&header.runbook_path, &header.var_overrides),
+    }
 }
 
 /// A new run id: sortable by start time, unique enough to never collide on one state dir.

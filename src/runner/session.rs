@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::prepare::{exec_plan, new_run_id, selection, sha256_file};
+use super::prepare::{exec_plan, new_run_id, runbook_of, selection, sha256_file};
 use crate::actions::Mode;
 use crate::engine::{
     Engine, ExecPlan, JournalError, JournalWriter, LockError, LockHolder, Record, RunHeader,
@@ -16,7 +16,7 @@ use crate::engine::{
 };
 use crate::measure::Clock;
 use crate::report::{HistoryEntry, Report, append_history, read_history, render_html};
-use crate::runbook::{self, Drill, Runbook};
+use crate::runbook::{Drill, Runbook};
 use crate::store::LocalStore;
 
 /// What to run.
@@ -66,15 +66,7 @@ pub struct Session {
 impl Session {
     /// Renew the lock's lease until the returned handle is dropped or aborted.
     pub fn heartbeat(&self, clock: Clock) -> tokio::task::JoinHandle<()> {
-        let lock = self.lock.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(crate::engine::LEASE / 4).await;
-                if let Ok(mut l) = lock.lock() {
-                    let _ = l.renew(clock.now());
-                }
-            }
-        })
+        heartbeat(self.lock.clone(), clock)
     }
 
     /// The run's state as the journal now tells it.
@@ -97,6 +89,18 @@ impl Session {
             selected: self.selected.clone(),
         }
     }
+}
+
+/// Renew `lock`'s lease every quarter lease until the returned handle is aborted.
+pub(crate) fn heartbeat(lock: Arc<Mutex<RunLock>>, clock: Clock) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(crate::engine::LEASE / 4).await;
+            if let Ok(mut l) = lock.lock() {
+                let _ = l.renew(clock.now());
+            }
+        }
+    })
 }
 
 /// Start a new run: lock, then journal header.
@@ -198,11 +202,7 @@ pub fn open_run(
             header.runbook_path.display()
         )));
     }
-    let runbook = match &header.drill_path {
-        Some(drill) => runbook::load_drill(drill, &header.var_overrides).map(|(_, rb)| rb),
-        None => runbook::load_runbook(&header.runbook_path, &header.var_overrides),
-    }
-    .map_err(|d| SessionError::Invalid(d.render(false)))?;
+    let runbook = runbook_of(&header).map_err(|d| SessionError::Invalid(d.render(false)))?;
     let selected =
         selection(&runbook, &header.only, &header.skip).map_err(SessionError::Invalid)?;
     let (lock, displaced) = RunLock::acquire(
@@ -266,7 +266,7 @@ pub async fn finish_drill(
             "The live failover succeeded. Fail back now?",
         )
         .await;
-    if session.header.mode == Mode::DrillIsolated || !succeeded || failback {
+    if state.undo_due() || failback {
         let opts = session.options(approvals);
         // Undo gets its own bounded time: cleanup must not hang a scheduled run forever.
         let _ = tokio::time::timeout(
