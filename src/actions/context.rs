@@ -15,6 +15,12 @@ use super::{ActionError, BoxFuture};
 use crate::aws::AwsClients;
 use crate::measure::Clock;
 
+/// The tag naming the run that created a resource: how `drctl cleanup` finds what a drill
+/// left behind, and the proof that it is that run's to delete.
+pub const RUN_ID_TAG: &str = "drctl:run-id";
+/// The tag naming the step that created a resource.
+pub const STEP_TAG: &str = "drctl:step";
+
 /// Why the run exists; actions behave differently in isolated drills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -191,8 +197,8 @@ impl StepContext {
     /// Tags to put on anything the step creates.
     pub fn tags(&self) -> Vec<(String, String)> {
         vec![
-            ("drctl:run-id".to_string(), self.run_id.clone()),
-            ("drctl:step".to_string(), self.step_id.clone()),
+            (RUN_ID_TAG.to_string(), self.run_id.clone()),
+            (STEP_TAG.to_string(), self.step_id.clone()),
         ]
     }
 

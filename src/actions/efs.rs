@@ -5,6 +5,7 @@ use serde_json::json;
 
 use aws_sdk_efs::types::LifeCycleState;
 
+use super::context::{RUN_ID_TAG, STEP_TAG};
 use super::spec::{self, ActionSpec};
 use super::{Action, ActionError, BoxFuture, Mode, Poll, StepContext, StepOutcome, on, poll_until};
 use crate::aws::{AwsClients, aws_err, to_chrono};
@@ -177,6 +178,55 @@ pub(crate) async fn delete_file_system(
         Ok(_) => Ok(()),
         Err(e) if e.is_not_found() => Ok(()),
         Err(e) => Err(on(resource)(e)),
+    }
+}
+
+/// A file system a run created, found by its `drctl:run-id` tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TaggedFileSystem {
+    pub(crate) id: String,
+    /// The `drctl:step` tag, when there is one.
+    pub(crate) step: Option<String>,
+}
+
+/// Every file system in `region` tagged `drctl:run-id = run_id`. Read-only.
+pub(crate) async fn tagged_file_systems(
+    aws: &AwsClients,
+    region: &str,
+    run_id: &str,
+) -> Result<Vec<TaggedFileSystem>, ActionError> {
+    let efs = aws.efs(region);
+    let mut found = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let out = efs
+            .describe_file_systems()
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(aws_err("elasticfilesystem:DescribeFileSystems"))
+            .map_err(on(format!("file systems in {region}")))?;
+        for fs in out.file_systems() {
+            let tag = |key: &str| {
+                fs.tags()
+                    .iter()
+                    .find(|t| t.key() == key)
+                    .map(|t| t.value().to_string())
+            };
+            if tag(RUN_ID_TAG).as_deref() == Some(run_id) {
+                found.push(TaggedFileSystem {
+                    id: fs.file_system_id().to_string(),
+                    step: tag(STEP_TAG),
+                });
+            }
+        }
+        marker = out
+            .next_marker()
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned);
+        if marker.is_none() {
+            return Ok(found);
+        }
     }
 }
 

@@ -25,7 +25,9 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-pub use context::{Approvals, AskFn, Mode, StepContext, StepEvent, StepJournal};
+pub use context::{
+    Approvals, AskFn, Mode, RUN_ID_TAG, STEP_TAG, StepContext, StepEvent, StepJournal,
+};
 pub use poll::{Poll, poll_until};
 
 // Read-only look-ups the actions make, shared with `drctl check` (src/posture), which
@@ -34,6 +36,12 @@ pub(crate) use backup::{PointSelector, efs_arn, newest_point};
 pub(crate) use ecr::{evidence as ecr_evidence, list_images, missing_in, source_repositories};
 pub(crate) use efs::replica_state;
 pub(crate) use secrets::{describe as describe_secret, replica_status, version_evidence};
+
+// What `drctl cleanup` (src/runner/cleanup.rs) uses to find and remove what a drill run
+// left behind when its journal's undo data does not cover it: file systems tagged with the
+// run id, and the run's drill records.
+pub(crate) use efs::{delete_file_system, tagged_file_systems};
+pub(crate) use route53::{delete_drill_record, drill_records};
 
 use crate::aws::{AwsError, ErrorClass};
 use crate::measure::Evidence;

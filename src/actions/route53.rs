@@ -305,6 +305,12 @@ fn memo_name(record: &str, rtype: &str) -> String {
 
 /// The drill record: `drctl-drill-<first 8 chars of the run id>.<record>`.
 pub(crate) fn drill_record_name(run_id: &str, record: &str) -> String {
+    format!("{}{}", drill_record_prefix(run_id), fqdn(record))
+}
+
+/// `drctl-drill-<first 8 chars of the run id>.`, what every drill record of a run starts
+/// with. Run ids start with their date, so runs of the same day share it.
+pub(crate) fn drill_record_prefix(run_id: &str) -> String {
     let prefix: String = run_id
         .chars()
         .take(8)
@@ -316,7 +322,7 @@ pub(crate) fn drill_record_name(run_id: &str, record: &str) -> String {
             }
         })
         .collect();
-    format!("drctl-drill-{prefix}.{}", fqdn(record))
+    format!("drctl-drill-{prefix}.")
 }
 
 /// The TXT memo holding the PRIMARY record's original set, hex-encoded JSON in quoted chunks.
@@ -1003,6 +1009,99 @@ async fn run_isolated(
         target.describe()
     ));
     Ok(out)
+}
+
+/// A drill record found in a hosted zone.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DrillRecord {
+    zone: String,
+    zone_name: String,
+    region: String,
+    pub(crate) record: RecordJson,
+}
+
+impl DrillRecord {
+    /// Name and type: what identifies the record in its zone.
+    pub(crate) fn id(&self) -> String {
+        format!("{} {}", self.record.name, self.record.rtype)
+    }
+
+    /// The zone in words: name and id.
+    pub(crate) fn zone(&self) -> String {
+        format!("hosted zone {} ({})", self.zone_name, self.zone)
+    }
+}
+
+/// Every record in `zone` (resolved through `region`) whose name starts with the drill
+/// record prefix of `run_id`. Read-only.
+pub(crate) async fn drill_records(
+    ctx: &StepContext,
+    region: &str,
+    zone: &str,
+    run_id: &str,
+) -> Result<Vec<DrillRecord>, ActionError> {
+    let zone = resolve_zone(ctx, region, zone).await?;
+    let prefix = drill_record_prefix(run_id);
+    let r53 = ctx.aws.route53(&zone.region);
+    let mut found = Vec::new();
+    let mut start: Option<(String, RrType, Option<String>)> = None;
+    loop {
+        let mut req = r53.list_resource_record_sets().hosted_zone_id(&zone.id);
+        if let Some((name, rtype, id)) = &start {
+            req = req
+                .start_record_name(name)
+                .start_record_type(rtype.clone())
+                .set_start_record_identifier(id.clone());
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(aws_err("route53:ListResourceRecordSets"))
+            .map_err(on(format!("hosted zone {} ({})", zone.name, zone.id)))?;
+        for rrs in out.resource_record_sets() {
+            if rrs.name().to_ascii_lowercase().starts_with(&prefix) {
+                found.push(DrillRecord {
+                    zone: zone.id.clone(),
+                    zone_name: zone.name.clone(),
+                    region: zone.region.clone(),
+                    record: RecordJson::from_sdk(rrs),
+                });
+            }
+        }
+        match (
+            out.is_truncated(),
+            out.next_record_name(),
+            out.next_record_type(),
+        ) {
+            (true, Some(n), Some(t)) => {
+                start = Some((
+                    n.to_string(),
+                    t.clone(),
+                    out.next_record_identifier().map(str::to_owned),
+                ));
+            }
+            _ => return Ok(found),
+        }
+    }
+}
+
+/// Delete a drill record (whatever values it has now) and wait until the change is INSYNC.
+/// Already gone counts as done.
+pub(crate) async fn delete_drill_record(
+    ctx: &StepContext,
+    record: &DrillRecord,
+) -> Result<(), ActionError> {
+    undo_records(
+        ctx,
+        &RecordsUndo {
+            zone_id: record.zone.clone(),
+            zone_name: record.zone_name.clone(),
+            region: record.region.clone(),
+            restore: Vec::new(),
+            remove: vec![record.record.clone()],
+        },
+    )
+    .await
 }
 
 /// Whether AWS said the thing is gone (a zone deleted since: nothing left to undo).

@@ -178,7 +178,7 @@ impl Engine {
     fn context(
         &self,
         scope: &Scope<'_>,
-        step: &ExecStep,
+        (step_id, region): (&str, Option<String>),
         params: Map<String, Value>,
         prior_notes: Vec<Value>,
         step_outputs: BTreeMap<String, BTreeMap<String, String>>,
@@ -188,8 +188,8 @@ impl Engine {
         let clock = self.clock;
         StepContext {
             run_id: header.run_id.clone(),
-            step_id: step.id.clone(),
-            region: step.region.clone(),
+            step_id: step_id.to_string(),
+            region,
             regions: plan.regions.clone(),
             params,
             mode: header.mode,
@@ -209,6 +209,31 @@ impl Engine {
             approvals: scope.approvals.clone(),
             step_outputs,
         }
+    }
+
+    /// A context for work done for a run outside its steps (`drctl cleanup` removing what
+    /// the run left by tag): no parameters, no notes, nothing journalled; its progress is
+    /// reported as the progress of a step called `task`.
+    pub fn task_context(&self, header: &RunHeader, plan: &ExecPlan, task: &str) -> StepContext {
+        let (_stop, interrupted) = watch::channel(false);
+        let approvals = Approvals {
+            pre_approved: Default::default(),
+            ask: None,
+        };
+        let scope = Scope {
+            header,
+            plan,
+            journal: Arc::new(NoJournal),
+            interrupted,
+            approvals: &approvals,
+        };
+        self.context(
+            &scope,
+            (task, None),
+            Map::new(),
+            Vec::new(),
+            BTreeMap::new(),
+        )
     }
 
     /// The mutating calls each step would make, for `--dry-run`. Makes no AWS call.
@@ -231,7 +256,13 @@ impl Engine {
             .filter(|s| opts.selected.as_ref().is_none_or(|sel| sel.contains(&s.id)))
             .filter(|s| !(header.mode.is_drill() && s.drill_skip))
             .map(|s| {
-                let ctx = self.context(&scope, s, s.params.clone(), Vec::new(), BTreeMap::new());
+                let ctx = self.context(
+                    &scope,
+                    (&s.id, s.region.clone()),
+                    s.params.clone(),
+                    Vec::new(),
+                    BTreeMap::new(),
+                );
                 (s.id.clone(), s.action.describe(&ctx))
             })
             .collect()
@@ -351,7 +382,13 @@ impl Engine {
                         }
                     };
                     let prior = state.step(&step.id).notes;
-                    let ctx = self.context(&scope, step, params, prior, outputs.clone());
+                    let ctx = self.context(
+                        &scope,
+                        (&step.id, step.region.clone()),
+                        params,
+                        prior,
+                        outputs.clone(),
+                    );
                     let first_attempt = state.step(&step.id).attempts + 1;
                     tasks.spawn(run_step(
                         step.clone(),
@@ -528,7 +565,7 @@ impl Engine {
             });
             let ctx = self.context(
                 &scope,
-                step,
+                (&step.id, step.region.clone()),
                 step.params.clone(),
                 s.notes.clone(),
                 BTreeMap::new(),

@@ -4,6 +4,7 @@
 //! ```text
 //! <state-dir>/runs/<run-id>/journal.jsonl   the run's journal
 //! <state-dir>/runs/<run-id>/report.json     a drill's report (also .html)
+//! <state-dir>/runs/<run-id>/cleanup.json    the last `drctl cleanup` of the run
 //! <state-dir>/locks/<runbook>.lock          one run per runbook at a time
 //! <state-dir>/history.jsonl                 one line per finished drill
 //! ```
@@ -31,6 +32,11 @@ impl LocalStore {
 
     pub fn journal_path(&self, run_id: &str) -> PathBuf {
         self.run_dir(run_id).join("journal.jsonl")
+    }
+
+    /// What the last `drctl cleanup` of the run did.
+    pub fn cleanup_path(&self, run_id: &str) -> PathBuf {
+        self.run_dir(run_id).join("cleanup.json")
     }
 
     pub fn lock_path(&self, runbook_name: &str) -> PathBuf {
