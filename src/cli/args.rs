@@ -235,9 +235,17 @@ Exit codes: 0 within target, 3 exposure over target (even if something else coul
     )]
     Check(CheckArgs),
 
-    /// Remove what drills left behind (drill file systems, records, tags)
+    /// Remove what drills left behind (drill file systems, records, copies)
     #[command(
-        after_help = "Examples:\n  drctl cleanup 20260301T060000Z-monthly-9c1d --dry-run\n  drctl cleanup --all-stale --yes"
+        long_about = "Remove what a drill run left behind: first the undo the drill itself would have done, \
+for every step whose undo failed or never ran (from the run's journal), then what AWS shows carrying the \
+run's id: EFS file systems tagged drctl:run-id in the runbook's regions, and the run's drctl-drill-* records \
+in the runbook's hosted zones. Nothing else is touched, so there is no confirmation; what was removed is \
+printed. A run whose process is still alive is refused. See docs/cleanup.md.\n\n\
+Formats: human (a list on stdout), json (one document on stdout).",
+        after_help = "Examples:\n  drctl cleanup 20260301T060000Z-9c1d2e --dry-run\n  drctl cleanup --all-stale\n\n\
+Exit codes: 0 nothing left behind, 1 something could not be removed (run it again), 2 no such drill run, \
+4 the run is still running."
     )]
     Cleanup(CleanupArgs),
 
@@ -478,13 +486,11 @@ pub struct CleanupArgs {
     /// The drill run whose resources to remove
     #[arg(value_name = "RUN_ID")]
     pub run_id: Option<String>,
-    /// Every drill run that ended without cleaning up
+    /// Every drill run in the state directory whose cleanup is not known to be complete
+    /// (an undo failed or never ran, or the run never finished) and whose process is gone
     #[arg(long)]
     pub all_stale: bool,
-    /// Do not ask for confirmation
-    #[arg(long)]
-    pub yes: bool,
-    /// List what would be removed, and stop
+    /// List what would be removed, and stop (only reads from AWS)
     #[arg(long)]
     pub dry_run: bool,
 }

@@ -14,7 +14,6 @@ mod exit;
 mod failover;
 mod history;
 mod iam_policy;
-mod not_implemented;
 mod plan;
 mod plan_render;
 mod progress;
