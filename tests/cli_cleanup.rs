@@ -403,3 +403,102 @@ async fn an_unknown_run_is_invalid_before_any_aws_call() {
     let (_, err) = run_expect(dir.path(), &["cleanup"], 2);
     assert!(err.contains("--all-stale"), "{err}");
 }
+
+const LIVE_DRILL: &str = r#"
+name = "live-cleanup-drill"
+runbook = "runbook.toml"
+mode = "live"
+"#;
+
+#[tokio::test]
+async fn a_pending_live_failback_waits_for_yes_and_then_moves_production_back() {
+    let guard = SandboxGuard::seeded().await;
+    common::set_durations(&json!({"route53_propagation": 0.2, "restore_base": 0.2}));
+    let zone = zone_id(&guard.seed);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    write_file(dir.path(), "runbook.toml", RUNBOOK);
+    let drill = write_file(dir.path(), "live.toml", LIVE_DRILL);
+    let primary_values = async || {
+        let r53 = aws_sdk_route53::Client::new(&common::sdk_config(PRIMARY).await);
+        let out = r53
+            .list_resource_record_sets()
+            .hosted_zone_id(&zone)
+            .send()
+            .await
+            .unwrap();
+        out.resource_record_sets()
+            .iter()
+            .find(|r| {
+                r.name() == "app.prod-infra.example.com."
+                    && r.set_identifier() == Some("primary-us-east-1")
+            })
+            .map(|r| r.resource_records()[0].value().to_string())
+            .unwrap()
+    };
+    let before = primary_values().await;
+
+    // A live drill that succeeds without `--approve failback` leaves production failed over.
+    let report = json_doc(
+        &run_expect(
+            &state,
+            &[
+                "drill",
+                drill.to_str().unwrap(),
+                "--yes",
+                "--output",
+                "json",
+            ],
+            0,
+        )
+        .0,
+    );
+    let run_id = report["run_id"].as_str().unwrap().to_string();
+    assert_eq!(report["cleanup"]["status"], "failback_pending");
+    assert_ne!(
+        primary_values().await,
+        before,
+        "traffic is on the secondary's values"
+    );
+    let restored = tagged(RECOVERY, &run_id).await;
+    assert_eq!(restored.len(), 1);
+
+    // --all-stale lists it; without --yes (and without a terminal) it is refused, untouched.
+    let planned = json_doc(
+        &run_expect(
+            &state,
+            &["cleanup", "--all-stale", "--dry-run", "--output", "json"],
+            0,
+        )
+        .0,
+    );
+    let steps: Vec<&str> = planned["runs"][0]["undone"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["dns", "restore"], "failback order: newest first");
+    let (_, err) = run_expect(&state, &["cleanup", &run_id], 4);
+    assert!(
+        err.contains("failback is pending") && err.contains("--yes"),
+        "{err}"
+    );
+    assert_ne!(primary_values().await, before);
+    assert_eq!(tagged(RECOVERY, &run_id).await, restored);
+
+    // Confirmed: the failback runs, then the search by id finds nothing more.
+    let done = json_doc(
+        &run_expect(
+            &state,
+            &["cleanup", &run_id, "--yes", "--output", "json"],
+            0,
+        )
+        .0,
+    );
+    assert_eq!(done["runs"][0]["complete"], true, "{done:#}");
+    assert_eq!(primary_values().await, before, "production is back");
+    assert!(tagged_anywhere(&run_id).await.is_empty());
+    let none = json_doc(&run_expect(&state, &["cleanup", "--all-stale", "--output", "json"], 0).0);
+    assert_eq!(none["runs"], json!([]));
+}

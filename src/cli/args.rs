@@ -241,11 +241,14 @@ Exit codes: 0 within target, 3 exposure over target (even if something else coul
 for every step whose undo failed or never ran (from the run's journal), then what AWS shows carrying the \
 run's id: EFS file systems tagged drctl:run-id in the runbook's regions, and the run's drctl-drill-* records \
 in the runbook's hosted zones. Nothing else is touched, so there is no confirmation; what was removed is \
-printed. A run whose process is still alive is refused. See docs/cleanup.md.\n\n\
+printed. The one exception: a live drill whose failback is pending is failed back only with --yes (or a yes \
+at the terminal), since that moves production. A run whose process is still alive is refused. See \
+docs/cleanup.md.\n\n\
 Formats: human (a list on stdout), json (one document on stdout).",
-        after_help = "Examples:\n  drctl cleanup 20260301T060000Z-9c1d2e --dry-run\n  drctl cleanup --all-stale\n\n\
+        after_help = "Examples:\n  drctl cleanup 20260301T060000Z-9c1d2e --dry-run\n  drctl cleanup --all-stale\n  \
+drctl cleanup 20260301T140000Z-77ab01 --yes     fail back a live drill\n\n\
 Exit codes: 0 nothing left behind, 1 something could not be removed (run it again), 2 no such drill run, \
-4 the run is still running."
+4 the run is still running, or a failback was not confirmed."
     )]
     Cleanup(CleanupArgs),
 
@@ -490,6 +493,10 @@ pub struct CleanupArgs {
     /// (an undo failed or never ran, or the run never finished) and whose process is gone
     #[arg(long)]
     pub all_stale: bool,
+    /// Confirm the failback of live drills whose failback is pending (it moves production
+    /// back); what isolated drills left is removed without asking
+    #[arg(long)]
+    pub yes: bool,
     /// List what would be removed, and stop (only reads from AWS)
     #[arg(long)]
     pub dry_run: bool,

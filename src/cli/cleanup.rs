@@ -1,15 +1,16 @@
 //! `drctl cleanup RUN_ID` / `drctl cleanup --all-stale`: remove what drill runs left behind
 //! (src/runner/cleanup.rs does the work). It deletes only resources carrying the run's id, so
-//! it asks no confirmation; it prints what it removed (a list, or one JSON document, on
-//! stdout) and the undo progress on stderr. Exit 0 when nothing is left behind, 1 when
-//! something could not be removed, 2 for a run that is not a drill run to clean, 4 when the
-//! run is still running.
+//! it asks no confirmation, except before a live drill's pending failback, which moves
+//! production (`--yes`, or a yes at the terminal). It prints what it removed (a list, or one
+//! JSON document, on stdout) and the undo progress on stderr. Exit 0 when nothing is left
+//! behind, 1 when something could not be removed, 2 for a run that is not a drill run to
+//! clean, 4 when the run is still running or its failback was not confirmed.
 
 use std::fmt::Write as _;
 use std::io::Write;
 
 use super::args::{CleanupArgs, OutputFormat};
-use super::execute::{aws_clients, runtime, view_for};
+use super::execute::{aws_clients, interactive, prompt, runtime, view_for};
 use super::exit::Exit;
 use super::progress::Progress;
 use super::settings::Settings;
@@ -101,12 +102,23 @@ pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
             {
                 progress.println(&format!("run {run_id}: {}", why.reason));
             }
-            outcomes.push(
-                match cleanup_run(&engine, &store, &run_id, args.dry_run).await {
-                    Ok(done) => Outcome::Done(done),
-                    Err(error) => Outcome::Failed { run_id, error },
-                },
-            );
+            let mut result = cleanup_run(&engine, &store, &run_id, args.dry_run, args.yes).await;
+            // A failback moves production: ask a person when there is one.
+            if matches!(result, Err(CleanupError::FailbackUnconfirmed(_)))
+                && interactive()
+                && progress.suspend(|| {
+                    prompt(&format!(
+                        "run {run_id} is a live drill whose failback is pending. Fail production back now? [y/N] "
+                    ))
+                    .is_some_and(|a| matches!(a.to_ascii_lowercase().as_str(), "y" | "yes"))
+                })
+            {
+                result = cleanup_run(&engine, &store, &run_id, args.dry_run, true).await;
+            }
+            outcomes.push(match result {
+                Ok(done) => Outcome::Done(done),
+                Err(error) => Outcome::Failed { run_id, error },
+            });
         }
         anyhow::Ok(outcomes)
     })?;

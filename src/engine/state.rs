@@ -174,6 +174,14 @@ impl RunState {
             || (self.header.mode.is_drill() && self.status != Some(super::RunStatus::Succeeded))
     }
 
+    /// Whether this is a live drill that succeeded and still awaits its failback (the undo
+    /// of its steps, which moves production back and so waits for an approval).
+    pub fn failback_pending(&self) -> bool {
+        self.header.mode == crate::actions::Mode::DrillLive
+            && self.status == Some(super::RunStatus::Succeeded)
+            && !self.undo_pending().is_empty()
+    }
+
     /// Succeeded steps with undo data that is not undone yet, newest first: the order to
     /// undo them in.
     pub fn undo_pending(&self) -> Vec<&str> {

@@ -15,6 +15,11 @@
 //! a record is deleted only when this run's journal also names it (the action journals a
 //! record before creating it); others with the prefix are listed as kept.
 //!
+//! A live drill that succeeded made the new production: undoing it is its failback, which
+//! moves production back, so cleanup does it only when confirmed (`--yes`, or a person at
+//! the terminal). And in live drills the search by id runs only once every undo has
+//! succeeded: until traffic is back, a file system tagged with the run may be serving it.
+//!
 //! A run whose process is alive (its lock is held and fresh) is refused. Otherwise cleanup
 //! takes the runbook's lock when it is free or held (stale) by this run, so a `drctl
 //! resume` of the run cannot act at the same time; when another run holds it, cleanup goes
@@ -95,9 +100,9 @@ pub enum CleanupError {
     #[error("run {0} is a {1} run, not a drill: cleanup only removes what drills leave behind")]
     NotADrill(String, String),
     #[error(
-        "run {0} is a live drill that succeeded: what it created now serves production, so there is nothing to clean up"
+        "run {0} is a live drill whose failback is pending: cleaning it up moves production back to the primary side; confirm with --yes"
     )]
-    LiveSucceeded(String),
+    FailbackUnconfirmed(String),
     #[error(
         "run {} is still running (pid {} on {}); let it finish (it cleans up after itself) or stop it first",
         .0.run_id, .0.pid, .0.host
@@ -118,16 +123,16 @@ impl CleanupError {
     pub fn is_invalid(&self) -> bool {
         matches!(
             self,
-            CleanupError::NoSuchRun(..)
-                | CleanupError::NotADrill(..)
-                | CleanupError::LiveSucceeded(_)
-                | CleanupError::Runbook(..)
+            CleanupError::NoSuchRun(..) | CleanupError::NotADrill(..) | CleanupError::Runbook(..)
         )
     }
 
-    /// Whether cleanup refused because the run is alive (exit 4).
+    /// Whether cleanup refused: the run is alive, or its failback is not confirmed (exit 4).
     pub fn is_refused(&self) -> bool {
-        matches!(self, CleanupError::Running(_))
+        matches!(
+            self,
+            CleanupError::Running(_) | CleanupError::FailbackUnconfirmed(_)
+        )
     }
 }
 
@@ -166,6 +171,12 @@ fn last_cleanup(store: &LocalStore, run_id: &str) -> Option<Cleanup> {
 /// Why a drill run may have left something behind, or `None` when its journal shows a
 /// complete cleanup.
 fn why_stale(state: &RunState) -> Option<String> {
+    if state.failback_pending() {
+        return Some(
+            "a live drill whose failback is pending (it moves production back: confirm with --yes)"
+                .into(),
+        );
+    }
     let mut reasons = Vec::new();
     let cut_short: Vec<&str> = state
         .steps
@@ -223,7 +234,7 @@ pub fn stale_runs(store: &LocalStore, now: DateTime<Utc>) -> std::io::Result<Vec
             }
         };
         if !state.header.mode.is_drill()
-            || !state.undo_due()
+            || !(state.undo_due() || state.failback_pending())
             || live_holder(store, &state, now).is_some()
         {
             continue;
@@ -264,12 +275,14 @@ fn take_lock(
     }
 }
 
-/// Remove what run `run_id` left behind (`dry_run`: only list it).
+/// Remove what run `run_id` left behind (`dry_run`: only list it). A live drill's pending
+/// failback is performed only when `confirm_failback`.
 pub async fn cleanup_run(
     engine: &Engine,
     store: &LocalStore,
     run_id: &str,
     dry_run: bool,
+    confirm_failback: bool,
 ) -> Result<Cleanup, CleanupError> {
     let (entries, state) = read_run(store, run_id)?;
     let header = &state.header;
@@ -279,8 +292,8 @@ pub async fn cleanup_run(
             header.command.clone(),
         ));
     }
-    if !state.undo_due() {
-        return Err(CleanupError::LiveSucceeded(run_id.into()));
+    if state.failback_pending() && !confirm_failback && !dry_run {
+        return Err(CleanupError::FailbackUnconfirmed(run_id.into()));
     }
     let now = engine.clock.now();
     if let Some(holder) = live_holder(store, &state, now) {
@@ -310,6 +323,15 @@ pub async fn cleanup_run(
         complete: false,
     };
     undo_from_journal(engine, store, &state, &plan, dry_run, &mut out).await?;
+    // In a live drill, what carries the run's id may serve production until every step is
+    // undone (traffic back on the primary side).
+    let live = header.mode == crate::actions::Mode::DrillLive;
+    if live && !out.failures.is_empty() {
+        out.failures.push(
+            "the search by run id was skipped: in a live drill, what carries the run's id may still serve production until every undo has succeeded".into(),
+        );
+        return finish(engine, store, out, &plan, lease, lock);
+    }
     let sweep = Sweep {
         engine,
         state: &state,
@@ -321,13 +343,25 @@ pub async fn cleanup_run(
     };
     sweep.file_systems(&runbook, &mut out).await;
     sweep.drill_records(&runbook, &mut out).await;
+    finish(engine, store, out, &plan, lease, lock)
+}
+
+/// Close a cleanup: its verdict, its record, the lease and the lock.
+fn finish(
+    engine: &Engine,
+    store: &LocalStore,
+    mut out: Cleanup,
+    plan: &ExecPlan,
+    lease: Option<tokio::task::JoinHandle<()>>,
+    lock: Option<Arc<Mutex<RunLock>>>,
+) -> Result<Cleanup, CleanupError> {
     out.complete = out.failures.is_empty();
     out.at = engine.clock.now();
     if let Some(lease) = lease {
         lease.abort();
     }
-    if !dry_run {
-        record(store, &out, &plan)?;
+    if !out.dry_run {
+        record(store, &out, plan)?;
     }
     drop(lock);
     Ok(out)
