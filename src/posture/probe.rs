@@ -77,7 +77,6 @@ impl Probe {
 pub(crate) struct Prober<'a> {
     aws: &'a AwsClients,
     now: DateTime<Utc>,
-    account: Option<String>,
     plans: PlanBook,
     repositories: BTreeMap<String, Result<Vec<String>, ActionError>>,
 }
@@ -87,7 +86,6 @@ impl<'a> Prober<'a> {
         Prober {
             aws,
             now,
-            account: None,
             plans: PlanBook::default(),
             repositories: BTreeMap::new(),
         }
@@ -166,19 +164,6 @@ impl<'a> Prober<'a> {
         result.unwrap_or_else(Probe::failed)
     }
 
-    async fn account(&mut self, region: &str) -> Result<String, ActionError> {
-        if let Some(account) = &self.account {
-            return Ok(account.clone());
-        }
-        let account = self
-            .aws
-            .account_id(region)
-            .await
-            .map_err(on("the caller's account"))?;
-        self.account = Some(account.clone());
-        Ok(account)
-    }
-
     async fn recovery_points(
         &mut self,
         region: &str,
@@ -187,7 +172,14 @@ impl<'a> Prober<'a> {
         fs_region: &str,
     ) -> Result<Probe, ActionError> {
         let fs_arn = match file_system {
-            Some(fs) => Some(efs_arn(fs_region, &self.account(region).await?, fs)),
+            Some(fs) => {
+                let account = self
+                    .aws
+                    .account_id(region)
+                    .await
+                    .map_err(on("the caller's account"))?;
+                Some(efs_arn(fs_region, &account, fs))
+            }
             None => None,
         };
         let point = newest_point(
