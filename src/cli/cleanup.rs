@@ -10,11 +10,9 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use super::args::{CleanupArgs, OutputFormat};
-use super::execute::{aws_clients, interactive, prompt, runtime, view_for};
+use super::execute::{engine_for, interactive, prompt, runtime};
 use super::exit::Exit;
-use super::progress::Progress;
 use super::settings::Settings;
-use crate::engine::Engine;
 use crate::measure::Clock;
 use crate::runner::{CLEANUP_SCHEMA_VERSION, Cleanup, CleanupError, cleanup_run, stale_runs};
 use crate::store::LocalStore;
@@ -65,7 +63,6 @@ struct Document<'a> {
 pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
     let format = settings.output("cleanup", &[OutputFormat::Human, OutputFormat::Json])?;
     let store = LocalStore::new(&settings.state_dir);
-    let clock = Clock::system();
     let (runs, stale) = match &args.run_id {
         // A mistyped id is answered before any AWS set-up.
         Some(id) if !store.journal_path(id).is_file() => {
@@ -75,23 +72,18 @@ pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
         }
         Some(id) => (vec![id.clone()], None),
         None => {
-            let stale = stale_runs(&store, clock.now())?;
+            let stale = stale_runs(&store, Clock::system().now())?;
             (
                 stale.iter().map(|s| s.run_id.clone()).collect(),
                 Some(stale),
             )
         }
     };
-    let progress = Progress::new(view_for(settings, format));
     let outcomes = runtime()?.block_on(async {
         if runs.is_empty() {
             return anyhow::Ok(Vec::new());
         }
-        let engine = Engine {
-            aws: aws_clients(settings).await?,
-            clock,
-            sink: progress.sink(),
-        };
+        let (engine, progress, _) = engine_for(settings, format).await?;
         let mut outcomes = Vec::new();
         for run_id in runs {
             if let Some(why) = stale
@@ -120,9 +112,9 @@ pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
                 Err(error) => Outcome::Failed { run_id, error },
             });
         }
+        progress.finish();
         anyhow::Ok(outcomes)
     })?;
-    progress.finish();
 
     let mut stdout = std::io::stdout().lock();
     if format == OutputFormat::Json {
