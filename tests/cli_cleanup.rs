@@ -110,16 +110,15 @@ fn drill_prefix(run_id: &str) -> String {
     format!("drctl-drill-{}.", run_id[..8].to_ascii_lowercase())
 }
 
-/// A file system and a drill record that belong to other runs: cleanup must leave them.
-async fn decoys(zone: &str, run_id: &str) -> (String, String) {
-    let efs = aws_sdk_efs::Client::new(&common::sdk_config(RECOVERY).await);
-    let fs = efs
+/// A file system in `region` tagged `drctl:run-id = run_id`, made behind drctl's back.
+async fn tagged_file_system(region: &str, token: &str, run_id: &str) -> String {
+    aws_sdk_efs::Client::new(&common::sdk_config(region).await)
         .create_file_system()
-        .creation_token("decoy")
+        .creation_token(token)
         .tags(
             aws_sdk_efs::types::Tag::builder()
                 .key("drctl:run-id")
-                .value("20991231T000000Z-decoy1")
+                .value(run_id)
                 .build()
                 .unwrap(),
         )
@@ -127,7 +126,12 @@ async fn decoys(zone: &str, run_id: &str) -> (String, String) {
         .await
         .unwrap()
         .file_system_id()
-        .to_string();
+        .to_string()
+}
+
+/// A file system and a drill record that belong to other runs: cleanup must leave them.
+async fn decoys(zone: &str, run_id: &str) -> (String, String) {
+    let fs = tagged_file_system(RECOVERY, "decoy", "20991231T000000Z-decoy1").await;
     // Same 8-character prefix as the run (a run of the same day), not in its journal.
     let name = format!("{}decoy.prod-infra.example.com.", drill_prefix(run_id));
     let record = ResourceRecordSet::builder()
@@ -356,22 +360,7 @@ async fn a_file_system_tagged_with_the_run_but_unknown_to_its_undo_is_found_by_t
     let run_id = report["run_id"].as_str().unwrap().to_string();
     assert_eq!(report["cleanup"]["status"], "clean");
     // Something tagged with the run that no undo knows of (a step killed after tagging).
-    let efs = aws_sdk_efs::Client::new(&common::sdk_config(PRIMARY).await);
-    let stray = efs
-        .create_file_system()
-        .creation_token("stray")
-        .tags(
-            aws_sdk_efs::types::Tag::builder()
-                .key("drctl:run-id")
-                .value(&run_id)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .file_system_id()
-        .to_string();
+    let stray = tagged_file_system(PRIMARY, "stray", &run_id).await;
 
     let planned = json_doc(
         &run_expect(

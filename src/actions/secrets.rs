@@ -194,6 +194,28 @@ pub(crate) async fn version_evidence(
     })
 }
 
+/// [`version_evidence`] for the step of `ctx`, as of its T0.
+async fn step_evidence(
+    ctx: &StepContext,
+    name: &str,
+    source: &str,
+    replica_region: &str,
+    primary: &DescribeSecretOutput,
+    replica: &DescribeSecretOutput,
+) -> Result<Evidence, ActionError> {
+    version_evidence(
+        &ctx.aws,
+        &ctx.step_id,
+        ctx.t0,
+        name,
+        source,
+        replica_region,
+        primary,
+        replica,
+    )
+    .await
+}
+
 /// Evidence when the primary region cannot be asked (the disaster itself): the replica is
 /// only known to hold its own AWSCURRENT version, so it counts as consistent up to that
 /// version's creation, a pessimistic figure that says so.
@@ -326,17 +348,8 @@ impl Action for Replicate {
                 if replica_status(&primary, &region).is_some() {
                     // An existing replica: measure how current it is before waiting on it.
                     if let Ok(replica) = describe(&ctx.aws, &region, name).await {
-                        let ev = version_evidence(
-                            &ctx.aws,
-                            &ctx.step_id,
-                            ctx.t0,
-                            name,
-                            &source,
-                            &region,
-                            &primary,
-                            &replica,
-                        )
-                        .await?;
+                        let ev =
+                            step_evidence(ctx, name, &source, &region, &primary, &replica).await?;
                         evidence.insert(name.clone(), ev);
                     }
                     continue;
@@ -366,17 +379,7 @@ impl Action for Replicate {
                 let replica = describe(&ctx.aws, &region, name)
                     .await
                     .map_err(on(secret_at(name, &region)))?;
-                let ev = version_evidence(
-                    &ctx.aws,
-                    &ctx.step_id,
-                    ctx.t0,
-                    name,
-                    &source,
-                    &region,
-                    &primary,
-                    &replica,
-                )
-                .await?;
+                let ev = step_evidence(ctx, name, &source, &region, &primary, &replica).await?;
                 evidence.insert(name.clone(), ev);
             }
             let mut outcome = StepOutcome::default();
@@ -471,19 +474,7 @@ async fn evidence_before(
             continue;
         }
         let ev = match &primary {
-            Ok(p) => {
-                version_evidence(
-                    &ctx.aws,
-                    &ctx.step_id,
-                    ctx.t0,
-                    name,
-                    source,
-                    region,
-                    p,
-                    &replica,
-                )
-                .await?
-            }
+            Ok(p) => step_evidence(ctx, name, source, region, p, &replica).await?,
             Err(e) => replica_only_evidence(ctx, name, source, region, &replica, e).await?,
         };
         fresh.insert(name.clone(), ev.clone());
