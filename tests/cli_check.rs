@@ -54,7 +54,12 @@ fn since(doc: &Value, from: DateTime<Utc>) -> f64 {
 async fn seeded_backups_are_17_minutes_old_and_hourly_backups_cannot_give_5_minutes() {
     let guard = SandboxGuard::seeded().await;
     let state = tempfile::tempdir().unwrap();
-    let doc = json_doc(&run_expect(state.path(), &["check", QUARTERLY, "--output", "json"], 3).0);
+    let (stdout, stderr) = run_expect(
+        state.path(),
+        &["check", QUARTERLY, "--output", "json", "--emf"],
+        3,
+    );
+    let doc = json_doc(&stdout);
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["status"], "exceeded");
 
@@ -117,6 +122,35 @@ async fn seeded_backups_are_17_minutes_old_and_hourly_backups_cannot_give_5_minu
         assert_eq!((exposure(r), &r["met"]), (0.0, &json!(true)), "{r:#}");
     }
     assert_eq!(doc["results"].as_array().unwrap().len(), 6);
+
+    // --emf: one RPOExposure metric line per resource on stderr, the same figures.
+    let metrics: Vec<Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("RPOExposure").is_some())
+        .collect();
+    assert_eq!(metrics.len(), 6, "{stderr}");
+    let efs_metric = metrics
+        .iter()
+        .find(|m| m["Resource"] == DR_VAULT_ROW)
+        .expect("the EFS line");
+    assert_eq!(efs_metric["RPOExposure"], efs["exposure_seconds"]);
+    assert_eq!(
+        (
+            &efs_metric["Runbook"],
+            &efs_metric["Drill"],
+            &efs_metric["RPOTarget"]
+        ),
+        (
+            &json!("region-failover"),
+            &json!("quarterly"),
+            &json!(300.0)
+        )
+    );
+    assert_eq!(
+        efs_metric["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "drctl"
+    );
 
     // The table says the same, on stdout.
     let (table, _) = run_expect(state.path(), &["check", QUARTERLY], 3);

@@ -99,7 +99,8 @@ pub struct GlobalArgs {
     pub notify: Option<String>,
 
     /// drill, failover and resume: after the run, print one CloudWatch Embedded Metric Format
-    /// line (AchievedRTO, AchievedRPO, DrillResult) on stderr
+    /// line (AchievedRTO, AchievedRPO, DrillResult) on stderr; check: one line per resource
+    /// (RPOExposure)
     #[arg(
         long,
         global = true,

@@ -13,7 +13,7 @@ use super::execute::{aws_clients, runtime};
 use super::exit::{Exit, UsageError};
 use super::settings::Settings;
 use crate::measure::Clock;
-use crate::posture::{self, CheckStatus, Subject, render_check};
+use crate::posture::{self, CheckStatus, Subject, emf_lines, render_check};
 use crate::runbook::load_file;
 
 /// Every drill file in `dir`, sorted.
@@ -66,6 +66,11 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> anyhow::Result<Exit> {
     for row in &report.results {
         if let Some(error) = &row.error {
             eprintln!("error: {error}");
+        }
+    }
+    if settings.emf {
+        for line in emf_lines(&report) {
+            eprintln!("{line}");
         }
     }
     let mut stdout = std::io::stdout().lock();

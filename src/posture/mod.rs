@@ -5,9 +5,11 @@
 //!
 //! `resources` reads what a runbook recovers from its steps, `probe` asks AWS where each
 //! resource stands (with `plans` for backup schedules), `judge` compares with the target,
-//! `check` ties them together, `model` is the report and `human` its table.
+//! `check` ties them together, `model` is the report, `human` its table and `emf` its
+//! CloudWatch metric lines.
 
 mod check;
+mod emf;
 mod human;
 mod judge;
 mod model;
@@ -16,6 +18,7 @@ mod probe;
 mod resources;
 
 pub use check::check;
+pub use emf::{emf_document, emf_lines};
 pub use human::render_check;
 pub use model::{CHECK_SCHEMA_VERSION, CheckReport, CheckStatus, Fact, ResourceCheck};
 pub use resources::Subject;
