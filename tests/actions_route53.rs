@@ -222,7 +222,7 @@ async fn an_isolated_drill_creates_its_own_record_and_undo_deletes_it() {
         .await;
     let out = s.run().await.unwrap();
 
-    let drill_name = "drctl-drill-abcdef01.app.prod-infra.example.com.";
+    let drill_name = "drctl-drill-abcdef0123456789.app.prod-infra.example.com.";
     assert_eq!(out.outputs["record_name"], drill_name);
     // A real change (the drill record), so it counts as the recovery check: not simulated.
     assert!(out.simulated.is_none());

@@ -105,9 +105,9 @@ async fn record_names(zone: &str) -> Vec<String> {
         .collect()
 }
 
-/// `drctl-drill-<first 8 chars>.` as route53.failover names the run's drill records.
+/// `drctl-drill-<run id>.` as route53.failover names the run's drill records.
 fn drill_prefix(run_id: &str) -> String {
-    format!("drctl-drill-{}.", run_id[..8].to_ascii_lowercase())
+    format!("drctl-drill-{}.", run_id.to_ascii_lowercase())
 }
 
 /// A file system in `region` tagged `drctl:run-id = run_id`, made behind drctl's back.

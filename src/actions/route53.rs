@@ -13,7 +13,7 @@
 //! Look before acting: a record that already answers with the target's values is not changed
 //! (a resumed step only waits for the change its earlier attempt made). Isolated drills never
 //! touch production records: they create a separate drill record
-//! `drctl-drill-<run id prefix>.<record>` that answers with the target's values.
+//! `drctl-drill-<run id>.<record>` that answers with the target's values.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -303,17 +303,18 @@ fn memo_name(record: &str, rtype: &str) -> String {
     )
 }
 
-/// The drill record: `drctl-drill-<first 8 chars of the run id>.<record>`.
+/// The drill record: `drctl-drill-<run id>.<record>`.
 pub(crate) fn drill_record_name(run_id: &str, record: &str) -> String {
     format!("{}{}", drill_record_prefix(run_id), fqdn(record))
 }
 
-/// `drctl-drill-<first 8 chars of the run id>.`, what every drill record of a run starts
-/// with. Run ids start with their date, so runs of the same day share it.
+/// `drctl-drill-<run id>.`, what every drill record of a run starts with. The whole run id
+/// (lower-cased, at most 48 characters, within DNS's 63-character label) keeps two runs of
+/// the same day apart; its first characters alone are the date.
 pub(crate) fn drill_record_prefix(run_id: &str) -> String {
-    let prefix: String = run_id
+    let label: String = run_id
         .chars()
-        .take(8)
+        .take(48)
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -322,7 +323,7 @@ pub(crate) fn drill_record_prefix(run_id: &str) -> String {
             }
         })
         .collect();
-    format!("drctl-drill-{prefix}.")
+    format!("drctl-drill-{label}.")
 }
 
 /// The TXT memo holding the PRIMARY record's original set, hex-encoded JSON in quoted chunks.
@@ -1322,8 +1323,8 @@ mod tests {
         assert_eq!(bare_change_id("C1"), "C1");
         assert!(same_name("App.Example.com", "app.example.com."));
         assert_eq!(
-            drill_record_name("2026-01-01T00:00:00Z-abc", "app.example.com."),
-            "drctl-drill-2026-01-.app.example.com."
+            drill_record_name("20260101T000000Z-abc123", "app.example.com."),
+            "drctl-drill-20260101t000000z-abc123.app.example.com."
         );
     }
 }

@@ -7,13 +7,13 @@
 //! 2. AWS, for what the journal's undo data cannot cover (a step killed after creating
 //!    something, a step that failed after creating something): EFS file systems tagged
 //!    `drctl:run-id = <run>` in the runbook's regions (mount targets first, then the file
-//!    system), and Route 53 records named `drctl-drill-<first 8 chars of the run id>.*` in
+//!    system), and Route 53 records named `drctl-drill-<run id>.*` in
 //!    the zones the runbook's `route53.failover` steps use.
 //!
-//! Only resources carrying this run's id are touched. A tag holds the whole id. A drill
-//! record name holds only its first 8 characters, which runs started the same day share, so
-//! a record is deleted only when this run's journal also names it (the action journals a
-//! record before creating it); others with the prefix are listed as kept.
+//! Only resources carrying this run's id are touched: a tag holds the whole id, and so does a
+//! drill record's name. As a second guard a record is deleted only when this run's journal
+//! also names it (the action journals a record before creating it); others with the prefix
+//! are listed as kept.
 //!
 //! A live drill that succeeded made the new production: undoing it is its failback, which
 //! moves production back, so cleanup does it only when confirmed (`--yes`, or a person at
