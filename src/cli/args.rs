@@ -29,7 +29,7 @@ Examples:
   drctl status                                     what is running now
 
 Exit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 target missed, 4 refused,
-5 interrupted (resumable), 6 not implemented in this build. See docs/exit-codes.md.";
+5 interrupted (resumable). See docs/exit-codes.md.";
 
 /// drctl's command line.
 #[derive(Debug, Parser)]

@@ -18,8 +18,6 @@ pub enum Exit {
     Refused,
     /// 5: interrupted (Ctrl-C); the run is resumable.
     Interrupted,
-    /// 6: the command is not implemented in this build.
-    NotImplemented,
 }
 
 impl Exit {
@@ -32,7 +30,6 @@ impl Exit {
             Exit::TargetMissed => 3,
             Exit::Refused => 4,
             Exit::Interrupted => 5,
-            Exit::NotImplemented => 6,
         }
     }
 }
