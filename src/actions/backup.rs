@@ -245,11 +245,7 @@ impl Action for RestoreEfs {
             let source_fs = ctx.str("source_file_system")?.to_string();
             let source_region = ctx.region_param("source_region")?;
             let backup = ctx.aws.backup(&region);
-            let account = ctx
-                .aws
-                .account_id(&region)
-                .await
-                .map_err(on(format!("account of step {}", ctx.step_id)))?;
+            let account = ctx.account().await?;
             let source_arn = efs_arn(&source_region, &account, &source_fs);
 
             // Resume: reuse the recovery point and job of an earlier attempt.
@@ -455,11 +451,7 @@ impl Action for Copy {
             let dest_vault = ctx.str("destination_vault")?.to_string();
             let dest_region = ctx.region_param("destination_region")?;
             let backup = ctx.aws.backup(&region);
-            let account = ctx
-                .aws
-                .account_id(&region)
-                .await
-                .map_err(on(format!("account of step {}", ctx.step_id)))?;
+            let account = ctx.account().await?;
             let resource_arn = ctx
                 .opt_str("source_file_system")
                 .map(|fs| efs_arn(&region, &account, fs));
@@ -617,11 +609,7 @@ impl Action for Start {
             let vault = ctx.str("vault")?.to_string();
             let fs = ctx.str("file_system")?.to_string();
             let backup = ctx.aws.backup(&region);
-            let account = ctx
-                .aws
-                .account_id(&region)
-                .await
-                .map_err(on(format!("account of step {}", ctx.step_id)))?;
+            let account = ctx.account().await?;
             let job_id = job_once(ctx, "backup_job_id", || async {
                 let token = ctx.token("backup");
                 ctx.note(json!({ "backup_token": token }))?;

@@ -187,6 +187,18 @@ impl StepContext {
             .unwrap_or_else(|| value.to_string()))
     }
 
+    /// The caller's account id (asked of STS once per process), for building ARNs.
+    pub async fn account(&self) -> Result<String, ActionError> {
+        let region = self
+            .region
+            .clone()
+            .unwrap_or_else(|| self.aws.default_region());
+        self.aws
+            .account_id(&region)
+            .await
+            .map_err(super::on(format!("account of step {}", self.step_id)))
+    }
+
     /// A deterministic idempotency token for `purpose`: the same run and step always get the
     /// same token, so a resumed step finds the job its crashed attempt started.
     pub fn token(&self, purpose: &str) -> String {

@@ -28,13 +28,16 @@ fn where_(cluster: &str, region: &str) -> String {
     format!("cluster {cluster} ({region})")
 }
 
+/// Services by name, as DescribeServices returned them.
+type Services = BTreeMap<String, Service>;
+
 /// Describe `names` in `cluster`; every name must exist and be ACTIVE.
 async fn describe(
     ctx: &StepContext,
     region: &str,
     cluster: &str,
     names: &[String],
-) -> Result<BTreeMap<String, Service>, ActionError> {
+) -> Result<Services, ActionError> {
     let ecs = ctx.aws.ecs(region);
     let mut found = BTreeMap::new();
     for chunk in names.chunks(DESCRIBE_BATCH) {
@@ -176,15 +179,20 @@ fn steady(
 }
 
 /// Set each service's desired count (only where it differs), then optionally wait.
+/// `current` is a description read just before, when the caller has one.
 async fn apply(
     ctx: &StepContext,
     region: &str,
     cluster: &str,
     wanted: &BTreeMap<String, i32>,
     wait: bool,
+    current: Option<Services>,
 ) -> Result<Vec<String>, ActionError> {
     let names: Vec<String> = wanted.keys().cloned().collect();
-    let current = describe(ctx, region, cluster, &names).await?;
+    let current = match current {
+        Some(current) => current,
+        None => describe(ctx, region, cluster, &names).await?,
+    };
     let ecs = ctx.aws.ecs(region);
     let mut updated = Vec::new();
     for (name, &count) in wanted {
@@ -275,8 +283,11 @@ impl Action for Scale {
 
             // Resume: the journalled counts are the ones from before this step changed
             // anything; re-reading now would return the new counts.
-            let previous = match ctx.prior("previous_counts").and_then(counts_from_json) {
-                Some(previous) if names.iter().all(|n| previous.contains_key(n)) => previous,
+            let (previous, current) = match ctx.prior("previous_counts").and_then(counts_from_json)
+            {
+                Some(previous) if names.iter().all(|n| previous.contains_key(n)) => {
+                    (previous, None)
+                }
                 _ => {
                     let current = describe(ctx, &region, &cluster, &names).await?;
                     let previous: BTreeMap<String, i32> = current
@@ -284,11 +295,12 @@ impl Action for Scale {
                         .map(|(name, s)| (name.clone(), s.desired_count()))
                         .collect();
                     ctx.note(json!({ "previous_counts": previous }))?;
-                    previous
+                    // Just read: `apply` need not describe the services again.
+                    (previous, Some(current))
                 }
             };
 
-            apply(ctx, &region, &cluster, &wanted, wait).await?;
+            apply(ctx, &region, &cluster, &wanted, wait, current).await?;
 
             let mut outcome = StepOutcome::default();
             outcome.outputs.insert(
@@ -331,7 +343,7 @@ impl Action for Scale {
                 return Ok(());
             }
             let wait = undo["wait"].as_bool().unwrap_or(true);
-            apply(ctx, region, cluster, &previous, wait).await?;
+            apply(ctx, region, cluster, &previous, wait, None).await?;
             Ok(())
         })
     }

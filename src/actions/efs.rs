@@ -11,6 +11,24 @@ use super::{Action, ActionError, BoxFuture, Mode, Poll, StepContext, StepOutcome
 use crate::aws::{AwsClients, aws_err, to_chrono};
 use crate::measure::{Evidence, EvidenceKind};
 
+/// The mount targets of a file system.
+async fn mount_targets_of(
+    ctx: &StepContext,
+    region: &str,
+    fs_id: &str,
+) -> Result<Vec<aws_sdk_efs::types::MountTargetDescription>, crate::aws::AwsError> {
+    Ok(ctx
+        .aws
+        .efs(region)
+        .describe_mount_targets()
+        .file_system_id(fs_id)
+        .send()
+        .await
+        .map_err(aws_err("elasticfilesystem:DescribeMountTargets"))?
+        .mount_targets()
+        .to_vec())
+}
+
 /// Create a mount target in every subnet that lacks one; returns all mount target ids.
 pub(crate) async fn ensure_mount_targets(
     ctx: &StepContext,
@@ -21,20 +39,12 @@ pub(crate) async fn ensure_mount_targets(
 ) -> Result<Vec<String>, ActionError> {
     let efs = ctx.aws.efs(region);
     let resource = format!("file system {fs_id} ({region})");
-    let existing = efs
-        .describe_mount_targets()
-        .file_system_id(fs_id)
-        .send()
+    let existing = mount_targets_of(ctx, region, fs_id)
         .await
-        .map_err(aws_err("elasticfilesystem:DescribeMountTargets"))
         .map_err(on(resource.clone()))?;
     let mut ids: Vec<String> = Vec::new();
     for subnet in subnets {
-        if let Some(mt) = existing
-            .mount_targets()
-            .iter()
-            .find(|mt| mt.subnet_id() == subnet.as_str())
-        {
+        if let Some(mt) = existing.iter().find(|mt| mt.subnet_id() == subnet.as_str()) {
             ids.push(mt.mount_target_id().to_string());
             continue;
         }
@@ -89,15 +99,10 @@ pub(crate) async fn wait_available(
         if mount_targets.is_empty() {
             return Ok(Poll::Ready(()));
         }
-        let mts = efs
-            .describe_mount_targets()
-            .file_system_id(fs_id)
-            .send()
+        let mts = mount_targets_of(ctx, region, fs_id)
             .await
-            .map_err(aws_err("elasticfilesystem:DescribeMountTargets"))
             .map_err(on(resource.clone()))?;
         let pending: Vec<&str> = mts
-            .mount_targets()
             .iter()
             .filter(|mt| mount_targets.iter().any(|id| id == mt.mount_target_id()))
             .filter(|mt| mt.life_cycle_state() != &LifeCycleState::Available)
@@ -124,23 +129,12 @@ pub(crate) async fn delete_file_system(
 ) -> Result<(), ActionError> {
     let efs = ctx.aws.efs(region);
     let resource = format!("file system {fs_id} ({region})");
-    let mts = match efs
-        .describe_mount_targets()
-        .file_system_id(fs_id)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            let e = crate::aws::AwsError::from_sdk("elasticfilesystem:DescribeMountTargets", e);
-            return if e.is_not_found() {
-                Ok(())
-            } else {
-                Err(on(resource)(e))
-            };
-        }
+    let mts = match mount_targets_of(ctx, region, fs_id).await {
+        Ok(mts) => mts,
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) => return Err(on(resource)(e)),
     };
-    for mt in mts.mount_targets() {
+    for mt in &mts {
         match efs
             .delete_mount_target()
             .mount_target_id(mt.mount_target_id())
@@ -154,14 +148,10 @@ pub(crate) async fn delete_file_system(
         }
     }
     poll_until(ctx, || async {
-        let out = efs
-            .describe_mount_targets()
-            .file_system_id(fs_id)
-            .send()
+        let left = mount_targets_of(ctx, region, fs_id)
             .await
-            .map_err(aws_err("elasticfilesystem:DescribeMountTargets"))
             .map_err(on(resource.clone()))?;
-        if out.mount_targets().is_empty() {
+        if left.is_empty() {
             Ok(Poll::Ready(()))
         } else {
             Ok(Poll::Pending(format!("deleting mount targets of {fs_id}")))

@@ -27,11 +27,7 @@ impl Action for Notify {
             let topic_arn = if topic.starts_with("arn:") {
                 topic.to_string()
             } else {
-                let account = ctx
-                    .aws
-                    .account_id(&region)
-                    .await
-                    .map_err(on(format!("account of step {}", ctx.step_id)))?;
+                let account = ctx.account().await?;
                 format!("arn:aws:sns:{region}:{account}:{topic}")
             };
             let drill = ctx.mode.is_drill();
