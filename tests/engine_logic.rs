@@ -177,7 +177,6 @@ async fn harness() -> Harness {
 
 fn opts(max_parallel: usize) -> RunOptions {
     RunOptions {
-        mode: Mode::Failover,
         max_parallel,
         approvals: Approvals {
             pre_approved: Default::default(),

@@ -103,7 +103,6 @@ type ClientCache = HashMap<(&'static str, String), Box<dyn std::any::Any + Send 
 pub struct AwsClients {
     base: SdkConfig,
     sink: Arc<Mutex<Option<std::fs::File>>>,
-    record: bool,
     cache: Arc<Mutex<ClientCache>>,
     /// The caller's account, asked of STS once per process.
     account: Arc<tokio::sync::OnceCell<String>>,
@@ -129,14 +128,13 @@ macro_rules! client_fn {
             {
                 return client.clone();
             }
-            let mut builder =
-                $krate::config::Builder::from(&self.base).region(Region::new(region.to_string()));
-            if self.record {
-                builder = builder.interceptor(CallRecorder {
+            // The recorder logs every call at debug level and, with a call log, to the file.
+            let builder = $krate::config::Builder::from(&self.base)
+                .region(Region::new(region.to_string()))
+                .interceptor(CallRecorder {
                     iam_prefix: $prefix,
                     sink: self.sink.clone(),
                 });
-            }
             let client = $krate::Client::from_conf(builder.build());
             cache.insert(key, Box::new(client.clone()));
             client
@@ -196,7 +194,6 @@ impl AwsClients {
         });
         AwsClients {
             base,
-            record: true,
             sink: Arc::new(Mutex::new(file)),
             cache: Arc::new(Mutex::new(HashMap::new())),
             account: Arc::new(tokio::sync::OnceCell::new()),

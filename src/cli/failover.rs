@@ -112,7 +112,6 @@ pub(crate) async fn dry_run(
     };
     let plan = runner::exec_plan(runbook);
     let opts = RunOptions {
-        mode,
         max_parallel: 1,
         approvals: crate::actions::Approvals {
             pre_approved: Default::default(),

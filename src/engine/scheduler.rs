@@ -16,7 +16,7 @@ use super::events::{EventSink, RunEvent};
 use super::journal::{FailureRecord, JournalWriter, Record, RunHeader, RunStatus};
 use super::state::{RunState, StepStatus};
 use crate::actions::{
-    Action, ActionError, Approvals, Mode, StepContext, StepEvent, StepJournal, StepOutcome,
+    Action, ActionError, Approvals, StepContext, StepEvent, StepJournal, StepOutcome,
 };
 use crate::aws::{AwsClients, ErrorClass};
 use crate::measure::Clock;
@@ -62,10 +62,9 @@ impl ExecPlan {
     }
 }
 
-/// How to run.
+/// How to run. (The mode is the run's, from its journalled header.)
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    pub mode: Mode,
     pub max_parallel: usize,
     pub approvals: Approvals,
     /// Steps to run; the others are skipped (and count as satisfied for their dependents).

@@ -419,7 +419,6 @@ async fn undo_from_journal(
     }
     let (writer, _) = JournalWriter::reopen(&store.journal_path(&header.run_id))?;
     let opts = RunOptions {
-        mode: header.mode,
         max_parallel: 1,
         approvals: Approvals {
             pre_approved: Default::default(),

@@ -83,7 +83,6 @@ impl Session {
     /// Options for the engine.
     pub fn options(&self, approvals: crate::actions::Approvals) -> RunOptions {
         RunOptions {
-            mode: self.header.mode,
             max_parallel: self.header.max_parallel,
             approvals,
             selected: self.selected.clone(),
