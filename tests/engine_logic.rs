@@ -193,6 +193,15 @@ async fn run(
     max_parallel: usize,
     interrupt_after: Option<Duration>,
 ) -> (RunStatus, Vec<Record>) {
+    run_with(h, plan, &opts(max_parallel), interrupt_after).await
+}
+
+async fn run_with(
+    h: &Harness,
+    plan: &ExecPlan,
+    options: &RunOptions,
+    interrupt_after: Option<Duration>,
+) -> (RunStatus, Vec<Record>) {
     let writer = if h.path.exists() {
         JournalWriter::reopen(&h.path).unwrap().0
     } else {
@@ -220,9 +229,11 @@ async fn run(
         .engine
         .execute(
             plan,
-            Arc::new(Mutex::new(writer)),
+            Arc::new(Mutex::new(
+                Box::new(writer) as Box<dyn drctl::engine::JournalSink>
+            )),
             state,
-            &opts(max_parallel),
+            options,
             rx,
         )
         .await;
@@ -271,6 +282,32 @@ async fn independent_steps_overlap_and_dependents_wait_for_all_their_dependencie
     let c = position(&records, started("c"));
     assert!(c > position(&records, succeeded("a")));
     assert!(c > position(&records, succeeded("b")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_skipped_step_keeps_its_place_in_the_order() {
+    // c waits for b, which is skipped; b waits for a. c must still wait for a (it may use
+    // a's outputs), even though the skip of b is known at once.
+    let h = harness().await;
+    let p = plan(vec![
+        step("a", &WAIT, &[], json!({"ms": 3000})),
+        step("b", &WAIT, &["a"], json!({"ms": 10})),
+        step("c", &WAIT, &["b"], json!({"ms": 10})),
+        step("d", &WAIT, &[], json!({"ms": 10})),
+    ]);
+    let mut options = opts(4);
+    options.selected = Some(["a", "c", "d"].iter().map(|s| s.to_string()).collect());
+    let (status, records) = run_with(&h, &p, &options, None).await;
+    assert_eq!(status, RunStatus::Succeeded);
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r, Record::StepSkipped { step, .. } if step == "b"))
+    );
+    assert!(
+        position(&records, started("c")) > position(&records, succeeded("a")),
+        "c started before a finished: {records:#?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

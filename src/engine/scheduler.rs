@@ -5,7 +5,7 @@
 //! transition before announcing it as an event.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::events::{EventSink, RunEvent};
-use super::journal::{FailureRecord, JournalWriter, Record, RunHeader, RunStatus};
+use super::journal::{FailureRecord, Record, RunHeader, RunStatus, SharedJournal as JournalHandle};
 use super::state::{RunState, StepStatus};
 use crate::actions::{
     Action, ActionError, Approvals, StepContext, StepEvent, StepJournal, StepOutcome,
@@ -113,10 +113,24 @@ pub fn resolve_step_refs(
         .collect()
 }
 
+/// Whether a dependency no longer holds its dependents back: it succeeded, or it was
+/// skipped and everything it waits for is satisfied in turn. (A skipped step keeps its
+/// place in the order: `a -> skipped -> c` still runs `c` after `a`, whose outputs `c` may
+/// use.)
+fn satisfied(plan: &ExecPlan, status: &BTreeMap<String, StepStatus>, id: &str) -> bool {
+    match status.get(id) {
+        Some(StepStatus::Succeeded) | None => true,
+        Some(StepStatus::Skipped) => plan
+            .step(id)
+            .is_none_or(|step| step.after.iter().all(|dep| satisfied(plan, status, dep))),
+        Some(_) => false,
+    }
+}
+
 /// The journal, shared by the scheduler and the notes steps write.
 #[derive(Clone)]
 struct SharedJournal {
-    writer: Arc<Mutex<JournalWriter>>,
+    writer: JournalHandle,
     clock: Clock,
 }
 
@@ -272,7 +286,7 @@ impl Engine {
     pub async fn execute(
         &self,
         plan: &ExecPlan,
-        writer: Arc<Mutex<JournalWriter>>,
+        writer: JournalHandle,
         state: RunState,
         opts: &RunOptions,
         mut interrupts: Interrupts,
@@ -353,12 +367,7 @@ impl Engine {
                     if status[&step.id] != StepStatus::Pending {
                         continue;
                     }
-                    let ready = step.after.iter().all(|dep| {
-                        matches!(
-                            status.get(dep),
-                            Some(StepStatus::Succeeded | StepStatus::Skipped) | None
-                        )
-                    });
+                    let ready = step.after.iter().all(|dep| satisfied(plan, &status, dep));
                     if !ready {
                         continue;
                     }
@@ -529,7 +538,7 @@ impl Engine {
     pub async fn undo(
         &self,
         plan: &ExecPlan,
-        writer: Arc<Mutex<JournalWriter>>,
+        writer: JournalHandle,
         state: &RunState,
         opts: &RunOptions,
     ) -> Vec<(String, String)> {
