@@ -4,8 +4,6 @@
 //! is published. Publishing is bounded (`runner::PUBLISH_TIMEOUT`) and a failure is a warning
 //! on stderr: a notification never changes a run's outcome or exit code.
 
-use std::path::Path;
-
 use tokio::task::JoinHandle;
 
 use super::progress::Progress;
@@ -53,7 +51,7 @@ impl Announce {
 
     /// Print the EMF line and publish the finish message (after the start message, so that
     /// subscribers see them in order).
-    pub(crate) async fn run_finished(self, report: &Report, html: &Path) {
+    pub(crate) async fn run_finished(self, report: &Report, html: &str) {
         if self.emf {
             eprintln!("{}", emf_line(report));
         }

@@ -87,6 +87,18 @@ pub struct GlobalArgs {
     )]
     pub state_dir: PathBuf,
 
+    /// The state store, instead of --state-dir: dynamodb://TABLE?region=REGION shares the
+    /// lock, journals and history between people and scheduled runs (create it with
+    /// `drctl state init`; keep it in the recovery region); a directory means --state-dir
+    #[arg(
+        long,
+        global = true,
+        env = "DRCTL_STATE",
+        value_name = "URL",
+        value_parser = parse_state_url
+    )]
+    pub state: Option<crate::store::StateUrl>,
+
     /// drill, failover and resume: publish a message to this SNS topic when a run starts and
     /// when it finishes (met, MISSED, FAILED or interrupted); a failed publish only warns
     #[arg(
@@ -253,6 +265,13 @@ Exit codes: 0 nothing left behind, 1 something could not be removed (run it agai
     )]
     Cleanup(CleanupArgs),
 
+    /// Manage the shared state store (the DynamoDB table of --state)
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  drctl --state 'dynamodb://drctl-state?region=us-west-2' state init"
+    )]
+    State(StateCommand),
+
     /// Print the least-privilege IAM policy a runbook needs
     #[command(
         after_help = "Examples:\n  drctl iam-policy runbooks/region-failover.toml > policy.json"
@@ -288,11 +307,28 @@ impl Command {
             Command::Report(_) => "report",
             Command::Check(_) => "check",
             Command::Cleanup(_) => "cleanup",
+            Command::State(_) => "state",
             Command::IamPolicy(_) => "iam-policy",
             Command::Schema(_) => "schema",
             Command::Completions(_) => "completions",
         }
     }
+}
+
+/// `drctl state ...`.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Create the DynamoDB table named by --state (on-demand capacity, point-in-time
+    /// recovery) and wait until it is active; an existing table with the right keys is kept
+    #[command(
+        after_help = "Examples:\n  drctl --state 'dynamodb://drctl-state?region=us-west-2' state init\n\n\
+Exit codes: 0 the table is ready (created or already there), 1 AWS refused, 2 --state names no DynamoDB table."
+    )]
+    Init,
+}
+
+fn parse_state_url(text: &str) -> Result<crate::store::StateUrl, String> {
+    crate::store::StateUrl::parse(text)
 }
 
 /// `NAME=VALUE`, for `--var`.

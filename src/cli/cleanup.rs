@@ -15,7 +15,6 @@ use super::exit::Exit;
 use super::settings::Settings;
 use crate::measure::Clock;
 use crate::runner::{CLEANUP_SCHEMA_VERSION, Cleanup, CleanupError, cleanup_run, stale_runs};
-use crate::store::LocalStore;
 
 /// One run's line in the output: what was done, or why nothing could be.
 enum Outcome {
@@ -62,17 +61,17 @@ struct Document<'a> {
 /// Runs `drctl cleanup`.
 pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
     let format = settings.output("cleanup", &[OutputFormat::Human, OutputFormat::Json])?;
-    let store = LocalStore::new(&settings.state_dir);
+    let store = settings.store()?;
     let (runs, stale) = match &args.run_id {
         // A mistyped id is answered before any AWS set-up.
-        Some(id) if !store.journal_path(id).is_file() => {
-            let error = CleanupError::NoSuchRun(id.clone(), store.root().display().to_string());
+        Some(id) if store.read_journal(id)?.is_none() => {
+            let error = CleanupError::NoSuchRun(id.clone(), store.location());
             eprintln!("error: {error}");
             return Ok(Exit::Invalid);
         }
         Some(id) => (vec![id.clone()], None),
         None => {
-            let stale = stale_runs(&store, Clock::system().now())?;
+            let stale = stale_runs(&*store, Clock::system().now())?;
             (
                 stale.iter().map(|s| s.run_id.clone()).collect(),
                 Some(stale),
@@ -94,7 +93,7 @@ pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
             {
                 progress.println(&format!("run {run_id}: {}", why.reason));
             }
-            let mut result = cleanup_run(&engine, &store, &run_id, args.dry_run, args.yes).await;
+            let mut result = cleanup_run(&engine, &*store, &run_id, args.dry_run, args.yes).await;
             // A failback moves production: ask a person when there is one.
             if matches!(result, Err(CleanupError::FailbackUnconfirmed(_)))
                 && interactive()
@@ -105,7 +104,7 @@ pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
                     .is_some_and(|a| matches!(a.to_ascii_lowercase().as_str(), "y" | "yes"))
                 })
             {
-                result = cleanup_run(&engine, &store, &run_id, args.dry_run, true).await;
+                result = cleanup_run(&engine, &*store, &run_id, args.dry_run, true).await;
             }
             outcomes.push(match result {
                 Ok(done) => Outcome::Done(done),
@@ -129,7 +128,7 @@ pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
         writeln!(
             stdout,
             "no drill run in {} has anything left to clean up",
-            store.root().display()
+            store.location()
         )?;
     } else {
         for outcome in &outcomes {

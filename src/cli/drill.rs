@@ -57,7 +57,7 @@ pub fn run(settings: &Settings, args: &DrillArgs) -> anyhow::Result<Exit> {
             max_parallel: args.max_parallel as usize,
             force_unlock: args.force_unlock,
         };
-        let session = match runner::start_run(&store, request, clock) {
+        let session = match runner::start_run(&*store, request, clock) {
             Ok(s) => s,
             Err(e) => return Ok(session_error(settings, e)),
         };
@@ -65,7 +65,7 @@ pub fn run(settings: &Settings, args: &DrillArgs) -> anyhow::Result<Exit> {
         announce.run_started(&session.header, false);
         let approvals = approvals(&args.approve, &progress);
         let status = execute(&engine, &session, approvals.clone(), false).await;
-        let (report, html) = match runner::finish_drill(&engine, &session, &store, approvals).await
+        let (report, html) = match runner::finish_drill(&engine, &session, &*store, approvals).await
         {
             Ok(r) => r,
             Err(e) => {

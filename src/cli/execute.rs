@@ -13,7 +13,7 @@ use super::exit::Exit;
 use super::progress::{EventView, Progress};
 use super::settings::Settings;
 use crate::actions::{Approvals, AskFn};
-use crate::aws::{AwsClients, AwsSettings};
+use crate::aws::AwsClients;
 use crate::engine::{Engine, RunEvent, RunStatus};
 use crate::report::{Report, Verdict, render_human};
 use crate::runner::{Session, SessionError};
@@ -28,13 +28,7 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// AWS clients from the global flags, with credentials checked (fast failure).
 pub(crate) async fn aws_clients(settings: &Settings) -> anyhow::Result<AwsClients> {
-    let aws = AwsClients::new(&AwsSettings {
-        profile: settings.profile.clone(),
-        region: settings.region.clone(),
-        endpoint_url: settings.endpoint_url.clone(),
-        ..AwsSettings::default()
-    })
-    .await;
+    let aws = AwsClients::new(&settings.aws()).await;
     aws.check_credentials(settings.profile.as_deref()).await?;
     Ok(aws)
 }
@@ -44,19 +38,16 @@ pub(crate) async fn aws_clients(settings: &Settings) -> anyhow::Result<AwsClient
 pub(crate) async fn engine_for(
     settings: &Settings,
     format: OutputFormat,
-) -> anyhow::Result<(Engine, Progress, crate::store::LocalStore)> {
+) -> anyhow::Result<(Engine, Progress, crate::store::SharedStore)> {
     let aws = aws_clients(settings).await?;
+    let store = settings.store()?;
     let progress = Progress::new(view_for(settings, format));
     let engine = Engine {
         aws,
         clock: crate::measure::Clock::system(),
         sink: progress.sink(),
     };
-    Ok((
-        engine,
-        progress,
-        crate::store::LocalStore::new(&settings.state_dir),
-    ))
+    Ok((engine, progress, store))
 }
 
 /// The event view for an output format.
@@ -190,7 +181,7 @@ pub(crate) fn print_report(
     settings: &Settings,
     format: OutputFormat,
     report: &Report,
-    html: Option<&std::path::Path>,
+    html: Option<&str>,
 ) -> anyhow::Result<()> {
     match format {
         OutputFormat::Json | OutputFormat::Jsonl => {
@@ -201,8 +192,8 @@ pub(crate) fn print_report(
         _ => {
             if !settings.quiet() {
                 eprint!("\n{}", render_human(report));
-                if let Some(path) = html {
-                    eprintln!("report: {}", path.display());
+                if let Some(location) = html {
+                    eprintln!("report: {location}");
                 }
             }
         }

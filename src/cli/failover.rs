@@ -162,7 +162,7 @@ pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
             max_parallel: args.max_parallel as usize,
             force_unlock: args.force_unlock,
         };
-        let session = match runner::start_run(&store, request, clock) {
+        let session = match runner::start_run(&*store, request, clock) {
             Ok(s) => s,
             Err(e) => return Ok(session_error(settings, e)),
         };
@@ -184,7 +184,7 @@ pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
         progress.finish();
         let state = session.replay()?;
         let report = Report::build(&state, &session.plan);
-        let html = runner::save_report(&store, &report).context("cannot keep the report")?;
+        let html = runner::save_report(&*store, &report).context("cannot keep the report")?;
         print_report(settings, format, &report, Some(&html))?;
         if status != RunStatus::Succeeded
             && format != OutputFormat::Json

@@ -3,14 +3,13 @@
 use super::args::{HistoryArgs, OutputFormat};
 use super::exit::Exit;
 use super::settings::Settings;
-use crate::report::{human_secs, read_history, sparkline};
-use crate::store::LocalStore;
+use crate::report::{human_secs, sparkline};
 
 /// Runs `drctl history`.
 pub fn run(settings: &Settings, args: &HistoryArgs) -> anyhow::Result<Exit> {
     let format = settings.output("history", &[OutputFormat::Human, OutputFormat::Json])?;
-    let store = LocalStore::new(&settings.state_dir);
-    let mut entries = read_history(&store.history_path())?;
+    let store = settings.store()?;
+    let mut entries = store.read_history()?;
     if let Some(drill) = &args.drill {
         entries.retain(|e| e.drill.as_deref() == Some(drill.as_str()));
     }
@@ -21,7 +20,7 @@ pub fn run(settings: &Settings, args: &HistoryArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
     if entries.is_empty() {
-        eprintln!("no drills in {} yet", store.history_path().display());
+        eprintln!("no drills in {} yet", store.location());
         return Ok(Exit::Success);
     }
     let fmt = |v: Option<f64>| v.map(human_secs).unwrap_or_else(|| "-".into());

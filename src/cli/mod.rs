@@ -23,6 +23,7 @@ mod runs;
 mod runs_common;
 mod schema;
 mod settings;
+mod state;
 mod status;
 mod validate;
 

@@ -5,14 +5,13 @@ use super::args::{OutputFormat, ReportArgs, ReportFormat};
 use super::exit::Exit;
 use super::runs_common::load_report;
 use super::settings::Settings;
-use crate::report::{read_history, render_html, render_human};
-use crate::store::LocalStore;
+use crate::report::{render_html, render_human};
 
 /// Runs `drctl report`.
 pub fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<Exit> {
     settings.output("report", &[OutputFormat::Human, OutputFormat::Json])?;
-    let store = LocalStore::new(&settings.state_dir);
-    let report = load_report(&store, &args.run_id)?;
+    let store = settings.store()?;
+    let report = load_report(&*store, &args.run_id)?;
     let format = match (args.format, settings.output) {
         (ReportFormat::Human, Some(OutputFormat::Json)) => ReportFormat::Json,
         (f, _) => f,
@@ -22,7 +21,7 @@ pub fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<Exit> {
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         ReportFormat::Html => {
             let history = if args.history {
-                read_history(&store.history_path())?
+                store.read_history()?
             } else {
                 Vec::new()
             };

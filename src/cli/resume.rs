@@ -15,7 +15,6 @@ use crate::engine::RunStatus;
 use crate::measure::Clock;
 use crate::report::Report;
 use crate::runner;
-use crate::store::LocalStore;
 
 /// Runs `drctl resume`.
 pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
@@ -23,7 +22,7 @@ pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
         "resume",
         &[OutputFormat::Human, OutputFormat::Json, OutputFormat::Jsonl],
     )?;
-    let store = LocalStore::new(&settings.state_dir);
+    let store = settings.store()?;
     let rt = runtime()?;
     rt.block_on(async {
         let clock = Clock::system();
@@ -32,7 +31,7 @@ pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Refused);
         }
         // The run and its runbook are checked before anything reaches for AWS.
-        let session = match runner::open_run(&store, &args.run_id, clock, args.force_unlock) {
+        let session = match runner::open_run(&*store, &args.run_id, clock, args.force_unlock) {
             Ok(s) => s,
             Err(e) => return Ok(session_error(settings, e)),
         };
@@ -51,12 +50,12 @@ pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
             execute(&engine, &session, approvals.clone(), true).await
         };
         let (report, html) = if drill {
-            runner::finish_drill(&engine, &session, &store, approvals)
+            runner::finish_drill(&engine, &session, &*store, approvals)
                 .await
                 .map_err(|e| anyhow::anyhow!(e))?
         } else {
             let report = Report::build(&session.replay()?, &session.plan);
-            let html = runner::save_report(&store, &report).context("cannot keep the report")?;
+            let html = runner::save_report(&*store, &report).context("cannot keep the report")?;
             (report, html)
         };
         progress.finish();

@@ -4,16 +4,15 @@ use super::args::{OutputFormat, RunsArgs};
 use super::exit::Exit;
 use super::runs_common::load_state;
 use super::settings::Settings;
-use crate::store::LocalStore;
 
 /// Runs `drctl runs`.
 pub fn run(settings: &Settings, args: &RunsArgs) -> anyhow::Result<Exit> {
     let _ = args;
     let format = settings.output("runs", &[OutputFormat::Human, OutputFormat::Json])?;
-    let store = LocalStore::new(&settings.state_dir);
+    let store = settings.store()?;
     let mut rows = Vec::new();
     for id in store.run_ids()?.into_iter().rev() {
-        match load_state(&store, &id) {
+        match load_state(&*store, &id) {
             Ok(state) => rows.push(serde_json::json!({
                 "run_id": id,
                 "command": state.header.command,
@@ -28,7 +27,7 @@ pub fn run(settings: &Settings, args: &RunsArgs) -> anyhow::Result<Exit> {
     if format == OutputFormat::Json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else if rows.is_empty() {
-        eprintln!("no runs in {}", store.root().display());
+        eprintln!("no runs in {}", store.location());
     } else {
         println!(
             "{:<28} {:<9} {:<20} {:<12} started",

@@ -2,36 +2,35 @@
 
 use anyhow::{Context, bail};
 
-use crate::engine::{RunState, read_entries};
+use crate::engine::RunState;
 use crate::report::Report;
 use crate::runner::{exec_plan, runbook_of};
-use crate::store::LocalStore;
+use crate::store::Store;
 
 /// The replayed state of a run.
-pub(crate) fn load_state(store: &LocalStore, run_id: &str) -> anyhow::Result<RunState> {
-    let path = store.journal_path(run_id);
-    if !path.is_file() {
+pub(crate) fn load_state(store: &dyn Store, run_id: &str) -> anyhow::Result<RunState> {
+    let Some(entries) = store.read_journal(run_id)? else {
         bail!(
             "there is no run `{run_id}` in {} (see `drctl runs`)",
-            store.root().display()
+            store.location()
         );
-    }
-    let (entries, _) = read_entries(&path)?;
-    RunState::replay(&entries)
-        .with_context(|| format!("journal {} has no run header", path.display()))
+    };
+    RunState::replay(&entries).with_context(|| {
+        format!(
+            "the journal of run {run_id} in {} has no run header",
+            store.location()
+        )
+    })
 }
 
 /// The newest run id, if any.
-pub(crate) fn latest(store: &LocalStore) -> anyhow::Result<Option<String>> {
+pub(crate) fn latest(store: &dyn Store) -> anyhow::Result<Option<String>> {
     Ok(store.run_ids()?.pop())
 }
 
 /// A run's report: the one kept when it finished, else rebuilt from its journal and runbook.
-pub(crate) fn load_report(store: &LocalStore, run_id: &str) -> anyhow::Result<Report> {
-    let kept = store.run_dir(run_id).join("report.json");
-    if let Ok(text) = std::fs::read_to_string(&kept)
-        && let Ok(report) = serde_json::from_str::<Report>(&text)
-    {
+pub(crate) fn load_report(store: &dyn Store, run_id: &str) -> anyhow::Result<Report> {
+    if let Ok(Some(report)) = store.load_report(run_id) {
         return Ok(report);
     }
     let state = load_state(store, run_id)?;

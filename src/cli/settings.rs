@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use super::args::{GlobalArgs, OutputFormat};
 use super::exit::UsageError;
+use crate::aws::AwsSettings;
+use crate::store::{DynamoStore, LocalStore, SharedStore, StateUrl};
 
 /// What every command needs to know about how drctl was called.
 #[derive(Debug, Clone)]
@@ -17,6 +19,8 @@ pub struct Settings {
     /// `--output` as given; commands resolve it with [`Settings::output`].
     pub output: Option<OutputFormat>,
     pub state_dir: PathBuf,
+    /// `--state`: the state store (default: the local `state_dir`).
+    pub state: Option<StateUrl>,
     /// -1 quiet, 0 default, 1.. more.
     pub verbosity: i8,
     /// ANSI colour on stderr.
@@ -36,6 +40,7 @@ impl Settings {
             endpoint_url: global.endpoint_url.clone().filter(|u| !u.is_empty()),
             output: global.output,
             state_dir: global.state_dir.clone(),
+            state: global.state.clone(),
             verbosity: if global.quiet {
                 -1
             } else {
@@ -66,6 +71,47 @@ impl Settings {
                     .join(", ")
             ))),
         }
+    }
+
+    /// The AWS connection choices of the global flags.
+    pub fn aws(&self) -> AwsSettings {
+        AwsSettings {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            ..AwsSettings::default()
+        }
+    }
+
+    /// The state store: `--state`, else the local `--state-dir`.
+    pub fn store(&self) -> anyhow::Result<SharedStore> {
+        if let Some(dynamo) = self.dynamo_store()? {
+            return Ok(std::sync::Arc::new(dynamo));
+        }
+        Ok(match &self.state {
+            Some(StateUrl::Local(dir)) => std::sync::Arc::new(LocalStore::new(dir)),
+            _ => std::sync::Arc::new(LocalStore::new(&self.state_dir)),
+        })
+    }
+
+    /// The DynamoDB store `--state` names, if it names one.
+    pub fn dynamo_store(&self) -> anyhow::Result<Option<DynamoStore>> {
+        Ok(match &self.state {
+            Some(StateUrl::Dynamo { table, region }) => {
+                let region = region
+                    .clone()
+                    .or_else(|| self.region.clone())
+                    .or_else(|| std::env::var("AWS_REGION").ok())
+                    .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+                    .ok_or_else(|| {
+                        UsageError(format!(
+                            "--state names table {table} but no region: add ?region=REGION (the recovery region), e.g. dynamodb://{table}?region=us-west-2"
+                        ))
+                    })?;
+                Some(DynamoStore::connect(self.aws(), table, &region)?)
+            }
+            _ => None,
+        })
     }
 
     pub fn quiet(&self) -> bool {

@@ -5,19 +5,18 @@ use super::args::{OutputFormat, StatusArgs};
 use super::exit::Exit;
 use super::runs_common::{latest, load_state};
 use super::settings::Settings;
-use crate::engine::{StepStatus, lock_holder};
-use crate::store::LocalStore;
+use crate::engine::StepStatus;
 
 /// Runs `drctl status`.
 pub fn run(settings: &Settings, args: &StatusArgs) -> anyhow::Result<Exit> {
     let format = settings.output("status", &[OutputFormat::Human, OutputFormat::Json])?;
-    let store = LocalStore::new(&settings.state_dir);
-    let Some(run_id) = args.run_id.clone().or(latest(&store)?) else {
-        eprintln!("no runs in {}", store.root().display());
+    let store = settings.store()?;
+    let Some(run_id) = args.run_id.clone().or(latest(&*store)?) else {
+        eprintln!("no runs in {}", store.location());
         return Ok(Exit::Success);
     };
-    let state = load_state(&store, &run_id)?;
-    let lock = lock_holder(&store.lock_path(&state.header.runbook_name));
+    let state = load_state(&*store, &run_id)?;
+    let lock = store.lock_holder(&state.header.runbook_name);
     if format == OutputFormat::Json {
         println!(
             "{}",
@@ -39,7 +38,7 @@ pub fn run(settings: &Settings, args: &StatusArgs) -> anyhow::Result<Exit> {
         (Some(s), _) => format!("{s:?}").to_lowercase(),
         (None, Some(_)) => "interrupted (resumable)".into(),
         (None, None) => match &lock {
-            Some(l) if l.run_id == h.run_id => match l.stale_reason(chrono::Utc::now()) {
+            Some(l) if l.run_id == h.run_id => match store.stale_reason(l, chrono::Utc::now()) {
                 Some(why) => format!("crashed? {why}; resume with `drctl resume {}`", h.run_id),
                 None => format!("running (pid {} on {})", l.pid, l.host),
             },

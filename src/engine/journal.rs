@@ -140,8 +140,43 @@ pub enum JournalError {
         "journal {path} was written by a newer drctl (format {found}, this build reads {JOURNAL_VERSION}); upgrade drctl"
     )]
     TooNew { path: PathBuf, found: u32 },
-    #[error("journal {path} is empty or has no run header")]
-    NoHeader { path: PathBuf },
+    #[error("journal {location} is empty or has no run header")]
+    NoHeader { location: String },
+    /// A journal in a remote store (DynamoDB) could not be read or written.
+    #[error("cannot {action} journal {location}: {message}")]
+    Remote {
+        action: &'static str,
+        location: String,
+        message: String,
+    },
+}
+
+/// Where a run's journal records go: a local JSON Lines file ([`JournalWriter`]) or a
+/// remote store. An append is durable when it returns.
+pub trait JournalSink: Send + std::fmt::Debug {
+    /// Append one record; it is durable when this returns.
+    fn append(&mut self, at: DateTime<Utc>, record: Record) -> Result<Entry, JournalError>;
+    /// Every record written so far, in order (for replay).
+    fn entries(&self) -> Result<Vec<Entry>, JournalError>;
+    /// Where the journal is, for messages.
+    fn location(&self) -> String;
+}
+
+/// A journal shared by the scheduler, the steps' notes and the session.
+pub type SharedJournal = std::sync::Arc<std::sync::Mutex<Box<dyn JournalSink>>>;
+
+impl JournalSink for JournalWriter {
+    fn append(&mut self, at: DateTime<Utc>, record: Record) -> Result<Entry, JournalError> {
+        JournalWriter::append(self, at, record)
+    }
+
+    fn entries(&self) -> Result<Vec<Entry>, JournalError> {
+        read_entries(&self.path).map(|(entries, _)| entries)
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
 }
 
 /// Appends records to one run's journal.

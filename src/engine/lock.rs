@@ -11,8 +11,26 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// How long a lease lasts without renewal.
-pub const LEASE: Duration = Duration::from_secs(120);
+/// How long a lease lasts without renewal: 120 s, or `DRCTL_LOCK_LEASE_SECS` (at least 2;
+/// short leases are for tests). The heartbeat renews it every quarter lease.
+pub fn lease() -> Duration {
+    std::env::var("DRCTL_LOCK_LEASE_SECS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.max(2)))
+        .unwrap_or(Duration::from_secs(120))
+}
+
+fn lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(lease()).unwrap_or_default()
+}
+
+/// A lock this process holds: renewed by the heartbeat, released on drop.
+pub trait HeldLock: Send + std::fmt::Debug {
+    /// Renew the lease. An error means the lock may be lost.
+    fn renew(&mut self, now: DateTime<Utc>) -> Result<(), LockError>;
+    fn holder(&self) -> &LockHolder;
+}
 
 /// Who holds a lock.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +65,12 @@ pub enum LockError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A lock in a remote store (DynamoDB) could not be read or written.
+    #[error("cannot use lock {location}: {message}")]
+    Remote { location: String, message: String },
+    /// Someone else took the lock over (after our lease expired, or with --force-unlock).
+    #[error("lost lock {location}: {why}")]
+    Lost { location: String, why: String },
 }
 
 /// A held lock; released on drop.
@@ -83,11 +107,18 @@ fn process_alive(pid: u32) -> Option<bool> {
 }
 
 impl LockHolder {
-    /// Why this holder is stale, if it is.
+    /// Why this holder is stale, if it is: its process on this host is gone, or its lease
+    /// expired.
     pub fn stale_reason(&self, now: DateTime<Utc>) -> Option<String> {
         if self.host == hostname() && process_alive(self.pid) == Some(false) {
             return Some(format!("its process {} on {} is gone", self.pid, self.host));
         }
+        self.lease_expired(now)
+    }
+
+    /// Why this holder is stale by its lease alone. Shared stores use only this: host names
+    /// and process ids are not unique across Lambda containers.
+    pub fn lease_expired(&self, now: DateTime<Utc>) -> Option<String> {
         if self.lease_until < now {
             return Some(format!(
                 "its lease expired at {}",
@@ -137,7 +168,7 @@ impl RunLock {
             host: hostname(),
             pid: std::process::id(),
             acquired_at: now,
-            lease_until: now + chrono::Duration::from_std(LEASE).unwrap_or_default(),
+            lease_until: lease_until(now),
         };
         let mut displaced = None;
         for _ in 0..2 {
@@ -201,10 +232,12 @@ impl RunLock {
             source: std::io::Error::other("the lock changed hands while taking it"),
         })
     }
+}
 
+impl HeldLock for RunLock {
     /// Renew the lease (called by the heartbeat).
-    pub fn renew(&mut self, now: DateTime<Utc>) -> Result<(), LockError> {
-        self.holder.lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+    fn renew(&mut self, now: DateTime<Utc>) -> Result<(), LockError> {
+        self.holder.lease_until = lease_until(now);
         let tmp = self.path.with_extension("lock.tmp");
         let body = serde_json::to_vec_pretty(&self.holder).unwrap_or_default();
         std::fs::write(&tmp, body)
@@ -215,7 +248,7 @@ impl RunLock {
             })
     }
 
-    pub fn holder(&self) -> &LockHolder {
+    fn holder(&self) -> &LockHolder {
         &self.holder
     }
 }

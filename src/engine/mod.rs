@@ -9,9 +9,9 @@ mod state;
 
 pub use events::{EventSink, RunEvent, null_sink};
 pub use journal::{
-    Entry, FailureRecord, JOURNAL_VERSION, JournalError, JournalWriter, Record, RunHeader,
-    RunStatus, read_entries,
+    Entry, FailureRecord, JOURNAL_VERSION, JournalError, JournalSink, JournalWriter, Record,
+    RunHeader, RunStatus, SharedJournal, read_entries,
 };
-pub use lock::{LEASE, LockError, LockHolder, RunLock, holder as lock_holder, hostname};
+pub use lock::{HeldLock, LockError, LockHolder, RunLock, holder as lock_holder, hostname, lease};
 pub use scheduler::{Engine, ExecPlan, ExecStep, Interrupts, RunOptions, resolve_step_refs};
 pub use state::{RunState, StepState, StepStatus, UndoStatus};

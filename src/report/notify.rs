@@ -3,8 +3,6 @@
 //! on-call reads is tested here and `runner::notify` only delivers it. They use only what the
 //! report already shows (ids, names, times, figures, the summary), never a secret value.
 
-use std::path::Path;
-
 use super::model::{Report, Verdict, human_secs};
 use crate::actions::Mode;
 use crate::engine::{RunHeader, RunStatus};
@@ -163,7 +161,7 @@ fn figure_line(achieved: Option<f64>, target: Option<f64>, note: Option<&str>) -
 /// The message sent when a run finishes: the outcome in the subject; the run id, runbook or
 /// drill, achieved RTO and RPO against their targets (and by how much a target was missed),
 /// and the path of the HTML report in the body.
-pub fn finish_message(report: &Report, html: Option<&Path>) -> Message {
+pub fn finish_message(report: &Report, html: Option<&str>) -> Message {
     let outcome = Outcome::of(report);
     let what = what(report.drill.as_deref(), &report.runbook);
     let words = outcome.subject_words();
@@ -217,7 +215,7 @@ pub fn finish_message(report: &Report, html: Option<&Path>) -> Message {
         }
     }
     if let Some(path) = html {
-        body.push_str(&format!("report:   {}\n", path.display()));
+        body.push_str(&format!("report:   {path}\n"));
     }
     match outcome {
         Outcome::Failed | Outcome::Interrupted
@@ -325,7 +323,7 @@ mod tests {
     fn a_missed_target_says_missed_and_by_how_much() {
         let m = finish_message(
             &report(Verdict::Missed, RunStatus::Succeeded),
-            Some(Path::new("/state/runs/x/report.html")),
+            Some("/state/runs/x/report.html"),
         );
         assert_eq!(
             m.subject,

@@ -41,12 +41,12 @@ use crate::actions::{
     tagged_file_systems,
 };
 use crate::engine::{
-    Engine, Entry, ExecPlan, JournalError, JournalWriter, LockError, LockHolder, RunLock,
-    RunOptions, RunState, StepStatus, UndoStatus, lock_holder, read_entries,
+    Engine, Entry, ExecPlan, HeldLock, JournalError, LockError, LockHolder, RunOptions, RunState,
+    StepStatus, UndoStatus,
 };
 use crate::report::Report;
 use crate::runbook::{Runbook, interpolate};
-use crate::store::LocalStore;
+use crate::store::Store;
 
 /// The cleanup JSON format version.
 pub const CLEANUP_SCHEMA_VERSION: u32 = 1;
@@ -144,28 +144,25 @@ pub struct StaleRun {
 }
 
 /// The holder of the run's lock, if it is this run and alive.
-fn live_holder(store: &LocalStore, state: &RunState, now: DateTime<Utc>) -> Option<LockHolder> {
-    lock_holder(&store.lock_path(&state.header.runbook_name))
-        .filter(|h| h.run_id == state.header.run_id && h.stale_reason(now).is_none())
+fn live_holder(store: &dyn Store, state: &RunState, now: DateTime<Utc>) -> Option<LockHolder> {
+    store
+        .lock_holder(&state.header.runbook_name)
+        .filter(|h| h.run_id == state.header.run_id && store.stale_reason(h, now).is_none())
 }
 
-fn read_run(store: &LocalStore, run_id: &str) -> Result<(Vec<Entry>, RunState), CleanupError> {
-    let path = store.journal_path(run_id);
-    if !path.is_file() {
-        return Err(CleanupError::NoSuchRun(
-            run_id.into(),
-            store.root().display().to_string(),
-        ));
-    }
-    let (entries, _) = read_entries(&path)?;
-    let state = RunState::replay(&entries).ok_or(JournalError::NoHeader { path })?;
+fn read_run(store: &dyn Store, run_id: &str) -> Result<(Vec<Entry>, RunState), CleanupError> {
+    let Some(entries) = store.read_journal(run_id)? else {
+        return Err(CleanupError::NoSuchRun(run_id.into(), store.location()));
+    };
+    let state = RunState::replay(&entries).ok_or_else(|| JournalError::NoHeader {
+        location: format!("{} run {run_id}", store.location()),
+    })?;
     Ok((entries, state))
 }
 
 /// The last cleanup recorded for a run.
-fn last_cleanup(store: &LocalStore, run_id: &str) -> Option<Cleanup> {
-    let text = std::fs::read_to_string(store.cleanup_path(run_id)).ok()?;
-    serde_json::from_str(&text).ok()
+fn last_cleanup(store: &dyn Store, run_id: &str) -> Option<Cleanup> {
+    serde_json::from_value(store.load_cleanup(run_id)?).ok()
 }
 
 /// Why a drill run may have left something behind, or `None` when its journal shows a
@@ -220,9 +217,9 @@ fn why_stale(state: &RunState) -> Option<String> {
 
 /// Every drill run in the store whose cleanup is not known to be complete and whose process
 /// is not alive, oldest first.
-pub fn stale_runs(store: &LocalStore, now: DateTime<Utc>) -> std::io::Result<Vec<StaleRun>> {
+pub fn stale_runs(store: &dyn Store, now: DateTime<Utc>) -> Result<Vec<StaleRun>, CleanupError> {
     let mut stale = Vec::new();
-    for run_id in store.run_ids()? {
+    for run_id in store.run_ids().map_err(|e| CleanupError::Io(e.0))? {
         let state = match read_run(store, &run_id) {
             Ok((_, state)) => state,
             Err(e) => {
@@ -254,18 +251,12 @@ pub fn stale_runs(store: &LocalStore, now: DateTime<Utc>) -> std::io::Result<Vec
 /// The runbook's lock for the cleanup: taken when free or held (stale) by this run; `None`
 /// when another run holds it.
 fn take_lock(
-    store: &LocalStore,
+    store: &dyn Store,
     state: &RunState,
     now: DateTime<Utc>,
-) -> Result<Option<Arc<Mutex<RunLock>>>, CleanupError> {
+) -> Result<Option<Arc<Mutex<Box<dyn HeldLock>>>>, CleanupError> {
     let h = &state.header;
-    match RunLock::acquire(
-        &store.lock_path(&h.runbook_name),
-        &h.runbook_name,
-        &h.run_id,
-        now,
-        false,
-    ) {
+    match store.acquire_lock(&h.runbook_name, &h.run_id, now, false) {
         Ok((lock, _)) => Ok(Some(Arc::new(Mutex::new(lock)))),
         Err(LockError::Held(holder)) if holder.run_id == h.run_id => {
             Err(CleanupError::Running(holder))
@@ -279,7 +270,7 @@ fn take_lock(
 /// failback is performed only when `confirm_failback`.
 pub async fn cleanup_run(
     engine: &Engine,
-    store: &LocalStore,
+    store: &dyn Store,
     run_id: &str,
     dry_run: bool,
     confirm_failback: bool,
@@ -349,11 +340,11 @@ pub async fn cleanup_run(
 /// Close a cleanup: its verdict, its record, the lease and the lock.
 fn finish(
     engine: &Engine,
-    store: &LocalStore,
+    store: &dyn Store,
     mut out: Cleanup,
     plan: &ExecPlan,
     lease: Option<tokio::task::JoinHandle<()>>,
-    lock: Option<Arc<Mutex<RunLock>>>,
+    lock: Option<Arc<Mutex<Box<dyn HeldLock>>>>,
 ) -> Result<Cleanup, CleanupError> {
     out.complete = out.failures.is_empty();
     out.at = engine.clock.now();
@@ -370,7 +361,7 @@ fn finish(
 /// Part 1: the journal's undo data, through the drill's own undo.
 async fn undo_from_journal(
     engine: &Engine,
-    store: &LocalStore,
+    store: &dyn Store,
     state: &RunState,
     plan: &ExecPlan,
     dry_run: bool,
@@ -417,7 +408,7 @@ async fn undo_from_journal(
         out.undone = pending;
         return Ok(());
     }
-    let (writer, _) = JournalWriter::reopen(&store.journal_path(&header.run_id))?;
+    let (writer, _) = store.reopen_journal(&header.run_id)?;
     let opts = RunOptions {
         max_parallel: 1,
         approvals: Approvals {
@@ -567,12 +558,12 @@ impl Sweep<'_> {
 }
 
 /// Keep what cleanup did, and bring the run's report up to date with its undo records.
-fn record(store: &LocalStore, out: &Cleanup, plan: &ExecPlan) -> Result<(), CleanupError> {
-    let io = |e: std::io::Error| CleanupError::Io(format!("cannot record the cleanup: {e}"));
-    std::fs::create_dir_all(store.run_dir(&out.run_id)).map_err(io)?;
-    let json = serde_json::to_vec_pretty(out).map_err(|e| CleanupError::Io(e.to_string()))?;
-    std::fs::write(store.cleanup_path(&out.run_id), json).map_err(io)?;
-    if store.run_dir(&out.run_id).join("report.json").is_file() {
+fn record(store: &dyn Store, out: &Cleanup, plan: &ExecPlan) -> Result<(), CleanupError> {
+    let doc = serde_json::to_value(out).map_err(|e| CleanupError::Io(e.to_string()))?;
+    store
+        .save_cleanup(&out.run_id, &doc)
+        .map_err(|e| CleanupError::Io(e.0))?;
+    if matches!(store.load_report(&out.run_id), Ok(Some(_))) {
         let (_, state) = read_run(store, &out.run_id)?;
         save_report(store, &Report::build(&state, plan))
             .map_err(|e| CleanupError::Io(e.to_string()))?;

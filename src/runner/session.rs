@@ -11,13 +11,13 @@ use chrono::{DateTime, Utc};
 use super::prepare::{exec_plan, new_run_id, runbook_of, selection, sha256_file};
 use crate::actions::Mode;
 use crate::engine::{
-    Engine, ExecPlan, JournalError, JournalWriter, LockError, LockHolder, Record, RunHeader,
-    RunLock, RunOptions, RunState, hostname, read_entries,
+    Engine, ExecPlan, HeldLock, JournalError, LockError, LockHolder, Record, RunHeader, RunOptions,
+    RunState, SharedJournal, hostname,
 };
 use crate::measure::Clock;
-use crate::report::{HistoryEntry, Report, append_history, read_history, render_html};
+use crate::report::{HistoryEntry, Report};
 use crate::runbook::{Drill, Runbook};
-use crate::store::LocalStore;
+use crate::store::Store;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -56,8 +56,8 @@ pub struct Session {
     pub runbook: Runbook,
     pub plan: ExecPlan,
     pub selected: Option<BTreeSet<String>>,
-    pub writer: Arc<Mutex<JournalWriter>>,
-    pub lock: Arc<Mutex<RunLock>>,
+    pub writer: SharedJournal,
+    pub lock: Arc<Mutex<Box<dyn HeldLock>>>,
     pub state: RunState,
     /// A stale or forced lock this session took over.
     pub displaced_lock: Option<LockHolder>,
@@ -71,13 +71,14 @@ impl Session {
 
     /// The run's state as the journal now tells it.
     pub fn replay(&self) -> Result<RunState, SessionError> {
-        let path = self
+        let writer = self
             .writer
             .lock()
-            .map(|w| w.path().to_path_buf())
             .map_err(|_| SessionError::Io("journal lock poisoned".into()))?;
-        let (entries, _) = read_entries(&path)?;
-        RunState::replay(&entries).ok_or(SessionError::Journal(JournalError::NoHeader { path }))
+        let entries = writer.entries()?;
+        RunState::replay(&entries).ok_or(SessionError::Journal(JournalError::NoHeader {
+            location: writer.location(),
+        }))
     }
 
     /// Options for the engine.
@@ -91,12 +92,27 @@ impl Session {
 }
 
 /// Renew `lock`'s lease every quarter lease until the returned handle is aborted.
-pub(crate) fn heartbeat(lock: Arc<Mutex<RunLock>>, clock: Clock) -> tokio::task::JoinHandle<()> {
+pub(crate) fn heartbeat(
+    lock: Arc<Mutex<Box<dyn HeldLock>>>,
+    clock: Clock,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut warned = false;
         loop {
-            tokio::time::sleep(crate::engine::LEASE / 4).await;
-            if let Ok(mut l) = lock.lock() {
-                let _ = l.renew(clock.now());
+            tokio::time::sleep(crate::engine::lease() / 4).await;
+            let lock = lock.clone();
+            // A shared store's renewal is a network call: keep it off the async workers.
+            let renewed = tokio::task::spawn_blocking(move || {
+                lock.lock()
+                    .map_err(|_| "lock poisoned".to_string())
+                    .and_then(|mut l| l.renew(clock.now()).map_err(|e| e.to_string()))
+            })
+            .await;
+            if let Ok(Err(e)) = renewed
+                && !warned
+            {
+                tracing::warn!("cannot renew the run's lock: {e}");
+                warned = true;
             }
         }
     })
@@ -104,20 +120,15 @@ pub(crate) fn heartbeat(lock: Arc<Mutex<RunLock>>, clock: Clock) -> tokio::task:
 
 /// Start a new run: lock, then journal header.
 pub fn start_run(
-    store: &LocalStore,
+    store: &dyn Store,
     req: RunRequest,
     clock: Clock,
 ) -> Result<Session, SessionError> {
     let selected = selection(&req.runbook, &req.only, &req.skip).map_err(SessionError::Invalid)?;
     let now = clock.now();
     let run_id = new_run_id(now);
-    let (lock, displaced) = RunLock::acquire(
-        &store.lock_path(&req.runbook.name),
-        &req.runbook.name,
-        &run_id,
-        now,
-        req.force_unlock,
-    )?;
+    let (lock, displaced) =
+        store.acquire_lock(&req.runbook.name, &run_id, now, req.force_unlock)?;
     let sha = sha256_file(&req.runbook.path).map_err(|e| {
         SessionError::Io(format!("cannot read {}: {e}", req.runbook.path.display()))
     })?;
@@ -145,7 +156,7 @@ pub fn start_run(
         host: hostname(),
         pid: std::process::id(),
     };
-    let mut writer = JournalWriter::create(&store.journal_path(&run_id))?;
+    let mut writer = store.create_journal(&run_id)?;
     let entry = writer.append(
         now,
         Record::RunStarted {
@@ -174,20 +185,20 @@ fn absolute(path: &std::path::Path) -> std::path::PathBuf {
 /// the journal names and must be unchanged; the lock is taken again (a stale lock of the
 /// same run is taken over).
 pub fn open_run(
-    store: &LocalStore,
+    store: &dyn Store,
     run_id: &str,
     clock: Clock,
     force_unlock: bool,
 ) -> Result<Session, SessionError> {
-    let path = store.journal_path(run_id);
-    if !path.is_file() {
+    let Some(entries) = store.read_journal(run_id)? else {
         return Err(SessionError::Invalid(format!(
             "there is no run `{run_id}` in {} (see `drctl runs`)",
-            store.root().display()
+            store.location()
         )));
-    }
-    let (entries, _) = read_entries(&path)?;
-    let state = RunState::replay(&entries).ok_or(JournalError::NoHeader { path: path.clone() })?;
+    };
+    let state = RunState::replay(&entries).ok_or_else(|| JournalError::NoHeader {
+        location: format!("{} run {run_id}", store.location()),
+    })?;
     let header = state.header.clone();
     let sha = sha256_file(&header.runbook_path).map_err(|e| {
         SessionError::Invalid(format!(
@@ -204,14 +215,9 @@ pub fn open_run(
     let runbook = runbook_of(&header).map_err(|d| SessionError::Invalid(d.render(false)))?;
     let selected =
         selection(&runbook, &header.only, &header.skip).map_err(SessionError::Invalid)?;
-    let (lock, displaced) = RunLock::acquire(
-        &store.lock_path(&header.runbook_name),
-        &header.runbook_name,
-        run_id,
-        clock.now(),
-        force_unlock,
-    )?;
-    let (mut writer, _) = JournalWriter::reopen(&path)?;
+    let (lock, displaced) =
+        store.acquire_lock(&header.runbook_name, run_id, clock.now(), force_unlock)?;
+    let (mut writer, _) = store.reopen_journal(run_id)?;
     writer.append(
         clock.now(),
         Record::RunResumed {
@@ -249,9 +255,9 @@ async fn approved(approvals: &crate::actions::Approvals, gate: &str, question: &
 pub async fn finish_drill(
     engine: &Engine,
     session: &Session,
-    store: &LocalStore,
+    store: &dyn Store,
     approvals: crate::actions::Approvals,
-) -> Result<(Report, std::path::PathBuf), SessionError> {
+) -> Result<(Report, String), SessionError> {
     let state = session.replay()?;
     let succeeded = state.status == Some(crate::engine::RunStatus::Succeeded);
     // A live drill fails back only behind its own approval (`--approve failback`, or a
@@ -276,26 +282,16 @@ pub async fn finish_drill(
     }
     let state = session.replay()?;
     let report = Report::build(&state, &session.plan);
-    let paths = save_report(store, &report)?;
-    append_history(&store.history_path(), &HistoryEntry::from(&report))
-        .map_err(|e| SessionError::Io(format!("cannot append to the drill history: {e}")))?;
-    Ok((report, paths))
+    let location = save_report(store, &report)?;
+    store
+        .append_history(&HistoryEntry::from(&report))
+        .map_err(|e| SessionError::Io(e.to_string()))?;
+    Ok((report, location))
 }
 
-/// Write `report.json` and `report.html` into the run's directory; returns the HTML path.
-pub fn save_report(
-    store: &LocalStore,
-    report: &Report,
-) -> Result<std::path::PathBuf, SessionError> {
-    let dir = store.run_dir(&report.run_id);
-    let io = |e: std::io::Error| {
-        SessionError::Io(format!("cannot write the report in {}: {e}", dir.display()))
-    };
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    let json = serde_json::to_vec_pretty(report).map_err(|e| SessionError::Io(e.to_string()))?;
-    std::fs::write(dir.join("report.json"), json).map_err(io)?;
-    let history = read_history(&store.history_path()).unwrap_or_default();
-    let html_path = dir.join("report.html");
-    std::fs::write(&html_path, render_html(report, &history)).map_err(io)?;
-    Ok(html_path)
+/// Keep the report in the store; returns where a person finds it.
+pub fn save_report(store: &dyn Store, report: &Report) -> Result<String, SessionError> {
+    store
+        .save_report(report)
+        .map_err(|e| SessionError::Io(e.to_string()))
 }
