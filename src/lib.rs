@@ -12,4 +12,5 @@ pub mod posture;
 pub mod report;
 pub mod runbook;
 pub mod runner;
+pub mod schedule;
 pub mod store;
