@@ -236,7 +236,7 @@ Exit codes: 0 within target, 3 exposure over target (even if something else coul
     )]
     Check(CheckArgs),
 
-    /// Run drills and checks on a schedule: EventBridge Scheduler schedules for drctl's Lambda
+    /// Run drills and check on a schedule with EventBridge Scheduler
     #[command(
         long_about = "Keep EventBridge Scheduler schedules in step with the drill files: one schedule \
 `drctl-drill-<name>` per drill that has a `schedule`, invoking the drctl Lambda function with \
