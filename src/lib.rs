@@ -1,6 +1,6 @@
 //! drctl: disaster-recovery orchestration for an ECS/EFS/ECR/Secrets Manager/Route 53 stack.
 //!
-//! Layers (each only looks down): `cli` → `runbook`, `engine`, `report`, `posture` →
+//! Layers (each only looks down): `cli` → `runbook`, `engine`, `report`, `posture`, `schedule` →
 //! `actions`, `measure`, `store` → `aws`. See `../shared/DESIGN.md` section 3.
 
 pub mod actions;
