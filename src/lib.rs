@@ -1,6 +1,6 @@
 //! drctl: disaster-recovery orchestration for an ECS/EFS/ECR/Secrets Manager/Route 53 stack.
 //!
-//! Layers (each only looks down): `cli` → `runbook`, `engine`, `report`, `posture` →
+//! Layers (each only looks down): `cli` → `runbook`, `engine`, `report`, `posture`, `schedule` →
 //! `actions`, `measure`, `store` → `aws`. See `../shared/DESIGN.md` section 3.
 
 pub mod actions;
@@ -12,4 +12,5 @@ pub mod posture;
 pub mod report;
 pub mod runbook;
 pub mod runner;
+pub mod schedule;
 pub mod store;

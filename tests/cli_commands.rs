@@ -5,7 +5,7 @@ mod snapshot_support;
 
 use snapshot_support::{assert_snapshot, code, drctl, stderr, stdout};
 
-const COMMANDS: [&str; 14] = [
+const COMMANDS: [&str; 15] = [
     "validate",
     "plan",
     "drill",
@@ -16,6 +16,7 @@ const COMMANDS: [&str; 14] = [
     "history",
     "report",
     "check",
+    "schedule",
     "cleanup",
     "iam-policy",
     "schema",

@@ -248,6 +248,23 @@ Exit codes: 0 within target, 3 exposure over target (even if something else coul
     )]
     Check(CheckArgs),
 
+    /// Run drills and check on a schedule with EventBridge Scheduler
+    #[command(
+        long_about = "Keep EventBridge Scheduler schedules in step with the drill files: one schedule \
+`drctl-drill-<name>` per drill that has a `schedule`, invoking the drctl Lambda function with \
+{\"command\":\"drill\",\"drill\":\"<name>\"}, and `drctl-check` running `check` every few minutes. \
+`plan` shows the difference, `apply` makes it, `remove` deletes drctl's schedules. Only schedules \
+whose names start with `drctl-` in the group are touched. Schedules are made in the global --region \
+(or AWS_REGION): use the recovery region, so that they still fire when the primary region is down. \
+See docs/schedule.md.",
+        after_help = "Examples:\n  drctl --region us-west-2 schedule plan --function-arn $FN --role-arn $ROLE\n  \
+drctl --region us-west-2 schedule apply --yes --check-every 'rate(10 minutes)'\n  \
+drctl --region us-west-2 schedule remove --yes\n\n\
+Exit codes: 0 done (or nothing to do), 1 an AWS call failed, 2 invalid drill files or arguments, \
+4 not confirmed (no terminal and no --yes)."
+    )]
+    Schedule(ScheduleArgs),
+
     /// Remove what drills left behind (drill file systems, records, copies)
     #[command(
         long_about = "Remove what a drill run left behind: first the undo the drill itself would have done, \
@@ -306,6 +323,7 @@ impl Command {
             Command::History(_) => "history",
             Command::Report(_) => "report",
             Command::Check(_) => "check",
+            Command::Schedule(_) => "schedule",
             Command::Cleanup(_) => "cleanup",
             Command::State(_) => "state",
             Command::IamPolicy(_) => "iam-policy",
@@ -518,6 +536,133 @@ pub struct CheckArgs {
     /// Runbooks or drills whose RPO targets to check (default: every drill in ./drills)
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScheduleArgs {
+    #[command(subcommand)]
+    pub action: ScheduleAction,
+}
+
+/// `drctl schedule` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ScheduleAction {
+    /// Show what apply would create, update and delete (read-only)
+    #[command(
+        after_help = "Examples:\n  drctl --region us-west-2 schedule plan --function-arn $FN --role-arn $ROLE\n  \
+drctl schedule plan drills/monthly.toml --output json | jq '.changes[] | select(.action != \"unchanged\")'\n\n\
+Formats: human (on stdout), json (one document on stdout).\n\
+Exit codes: 0 planned, 1 an AWS call failed, 2 invalid drill files or arguments."
+    )]
+    Plan(ScheduleSpecArgs),
+    /// Create, update and delete schedules so the group matches the drill files
+    #[command(
+        after_help = "Examples:\n  drctl --region us-west-2 schedule apply --function-arn $FN --role-arn $ROLE --yes\n  \
+drctl schedule apply --check-every off --yes\n\n\
+Asks for confirmation when there is something to change, unless --yes; without a terminal and \
+without --yes it refuses (exit 4). Applying twice changes nothing the second time.\n\
+Exit codes: 0 applied (or nothing to do), 1 an AWS call failed (apply again to finish), \
+2 invalid drill files or arguments, 4 not confirmed."
+    )]
+    Apply(ScheduleApplyArgs),
+    /// Delete every drctl- schedule in the group
+    #[command(
+        after_help = "Examples:\n  drctl --region us-west-2 schedule remove --yes\n\n\
+Exit codes: 0 removed (or none there), 1 an AWS call failed, 4 not confirmed (no terminal and no --yes)."
+    )]
+    Remove(ScheduleRemoveArgs),
+}
+
+/// An EventBridge Scheduler group name: `[0-9a-zA-Z-_.]`, 1 to 64 characters.
+fn parse_schedule_group(text: &str) -> Result<String, String> {
+    let ok = (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "a schedule group name has 1 to 64 letters, digits, `-`, `_` or `.`, got `{text}`"
+        ))
+    }
+}
+
+/// `--check-every`: a rate or cron expression, or `off`.
+fn parse_check_every(text: &str) -> Result<String, String> {
+    if text == "off" {
+        return Ok(text.to_owned());
+    }
+    crate::runbook::check_schedule(text)
+        .map(|()| text.to_owned())
+        .map_err(|e| format!("{} ({}), or `off`", e.message, e.hint))
+}
+
+fn parse_function_arn(text: &str) -> Result<String, String> {
+    if text.starts_with("arn:") && text.contains(":lambda:") && text.contains(":function:") {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "expected a Lambda function ARN such as arn:aws:lambda:us-west-2:123456789012:function:drctl, got `{text}`"
+        ))
+    }
+}
+
+fn parse_role_arn(text: &str) -> Result<String, String> {
+    if text.starts_with("arn:") && text.contains(":iam::") && text.contains(":role/") {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "expected an IAM role ARN such as arn:aws:iam::123456789012:role/drctl-scheduler, got `{text}`"
+        ))
+    }
+}
+
+/// What `schedule plan` and `schedule apply` need: the drills and the target.
+#[derive(Debug, Clone, Args)]
+pub struct ScheduleSpecArgs {
+    /// Drill files to schedule (default: every *.toml in ./drills); drills without a
+    /// `schedule` get none
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The drctl Lambda function the schedules invoke
+    #[arg(long, env = "DRCTL_FUNCTION_ARN", value_name = "ARN", value_parser = parse_function_arn)]
+    pub function_arn: String,
+    /// The IAM role EventBridge Scheduler assumes to invoke the function
+    #[arg(long, env = "DRCTL_SCHEDULER_ROLE_ARN", value_name = "ARN", value_parser = parse_role_arn)]
+    pub role_arn: String,
+    /// The schedule group, in --region (use the recovery region); apply creates it if missing
+    #[arg(long, value_name = "NAME", default_value = "drctl", value_parser = parse_schedule_group)]
+    pub group: String,
+    /// How often the `drctl-check` schedule runs `drctl check`, or `off` for no such schedule
+    #[arg(long, value_name = "EXPR", default_value = "rate(5 minutes)", value_parser = parse_check_every)]
+    pub check_every: String,
+}
+
+impl ScheduleSpecArgs {
+    /// The check schedule's expression; `None` for `--check-every off`.
+    pub fn check_every(&self) -> Option<&str> {
+        (self.check_every != "off").then_some(self.check_every.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScheduleApplyArgs {
+    #[command(flatten)]
+    pub spec: ScheduleSpecArgs,
+    /// Do not ask for confirmation (required when there is no terminal)
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScheduleRemoveArgs {
+    /// The schedule group
+    #[arg(long, value_name = "NAME", default_value = "drctl", value_parser = parse_schedule_group)]
+    pub group: String,
+    /// Do not ask for confirmation (required when there is no terminal)
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -16,11 +16,12 @@ use crate::measure::Clock;
 use crate::posture::{self, CheckStatus, Subject, emf_lines, render_check};
 use crate::runbook::load_file;
 
-/// Every drill file in `dir`, sorted.
-fn drills_in(dir: &Path) -> Result<Vec<PathBuf>, UsageError> {
+/// Every drill file in `dir`, sorted; `what` ends the message when there is none
+/// ("name the {what}").
+pub(crate) fn drills_in(dir: &Path, what: &str) -> Result<Vec<PathBuf>, UsageError> {
     let none = || {
         UsageError(format!(
-            "no FILE given and {} holds no drill files; name the runbooks or drills to check",
+            "no FILE given and {} holds no drill files; name the {what}",
             dir.display()
         ))
     };
@@ -40,7 +41,7 @@ fn drills_in(dir: &Path) -> Result<Vec<PathBuf>, UsageError> {
 pub fn run(settings: &Settings, args: &CheckArgs) -> anyhow::Result<Exit> {
     let format = settings.output("check", &[OutputFormat::Human, OutputFormat::Json])?;
     let files = if args.files.is_empty() {
-        drills_in(Path::new("drills"))?
+        drills_in(Path::new("drills"), "runbooks or drills to check")?
     } else {
         args.files.clone()
     };

@@ -8,7 +8,7 @@ use super::exit::{Exit, UsageError};
 use super::settings::Settings;
 use super::{
     check, cleanup, completions, drill, failover, history, iam_policy, plan, report, resume, runs,
-    schema, state, status, validate,
+    schedule, schema, state, status, validate,
 };
 
 /// Runs a parsed command line.
@@ -26,6 +26,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::History(a) => history::run(&settings, a),
         Command::Report(a) => report::run(&settings, a),
         Command::Check(a) => check::run(&settings, a),
+        Command::Schedule(a) => schedule::run(&settings, a),
         Command::Cleanup(a) => cleanup::run(&settings, a),
         Command::State(a) => state::run(&settings, a),
         Command::IamPolicy(a) => iam_policy::run(&settings, a),

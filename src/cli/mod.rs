@@ -21,6 +21,7 @@ mod report;
 mod resume;
 mod runs;
 mod runs_common;
+mod schedule;
 mod schema;
 mod settings;
 mod state;
@@ -30,7 +31,8 @@ mod validate;
 pub use args::{
     CheckArgs, CleanupArgs, Cli, Command, CompletionsArgs, DrillArgs, FailoverArgs, GlobalArgs,
     HistoryArgs, IamPolicyArgs, OutputFormat, PlanArgs, ReportArgs, ReportFormat, ResumeArgs,
-    RunsArgs, SchemaArgs, SchemaKind, StatusArgs, ValidateArgs, VarArgs,
+    RunsArgs, ScheduleAction, ScheduleApplyArgs, ScheduleArgs, ScheduleRemoveArgs,
+    ScheduleSpecArgs, SchemaArgs, SchemaKind, StatusArgs, ValidateArgs, VarArgs,
 };
 pub use dispatch::{run, usage_error};
 pub use exit::{Exit, UsageError};

@@ -38,5 +38,6 @@ pub use load::{
 pub use model::{Drill, Isolation, RetryPolicy, Runbook, Step, Targets, Value};
 pub use plan::{Plan, plan};
 pub use reference::{actions_markdown, codes_markdown};
+pub(crate) use schedule::check_schedule;
 pub use schedule::{ScheduleGaps, schedule_gaps};
 pub use schema::{drill_schema, runbook_schema};
