@@ -353,12 +353,7 @@ impl Engine {
                     if status[&step.id] != StepStatus::Pending {
                         continue;
                     }
-                    let ready = step.after.iter().all(|dep| {
-                        matches!(
-                            status.get(dep),
-                            Some(StepStatus::Succeeded | StepStatus::Skipped) | None
-                        )
-                    });
+                    let ready = step.after.iter().all(|dep| satisfied(plan, &status, dep));
                     if !ready {
                         continue;
                     }
@@ -603,6 +598,20 @@ impl Engine {
             }
         }
         failures
+    }
+}
+
+/// Whether a dependency lets its dependents start: it succeeded, or it was skipped and
+/// what it comes after is satisfied in turn. A skipped step stands for "nothing to do here",
+/// not "done": a drill skips `start-qdrant`, yet the probe after it must still wait for the
+/// restore that `start-qdrant` comes after. (The graph is acyclic, so this ends.)
+fn satisfied(plan: &ExecPlan, status: &BTreeMap<String, StepStatus>, id: &str) -> bool {
+    match status.get(id) {
+        Some(StepStatus::Succeeded) | None => true,
+        Some(StepStatus::Skipped) => plan
+            .step(id)
+            .is_none_or(|s| s.after.iter().all(|dep| satisfied(plan, status, dep))),
+        _ => false,
     }
 }
 
