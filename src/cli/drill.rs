@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::args::{DrillArgs, OutputFormat};
 use super::execute::{
-    OnInterrupt, RunContext, RunEnd, approvals, engine_for, interrupts, print_report,
-    run_session, runtime, session_error,
+    OnInterrupt, RunContext, RunEnd, approvals, engine_for, interrupts, print_report, run_session,
+    runtime, session_error,
 };
 use super::exit::Exit;
 use super::failover::{confirm, dry_run};

@@ -213,7 +213,7 @@ pub(crate) enum OnInterrupt {
 /// How a run ended for its caller.
 pub(crate) enum RunEnd {
     /// Finished (succeeded, failed, or interrupted and finished): the report is kept.
-    Finished(Finished),
+    Finished(Box<Finished>),
     /// Stopped by an interrupt and left to be continued, with its id and T0.
     Continuing {
         run_id: String,
@@ -269,13 +269,13 @@ pub(crate) async fn run_session(
         });
     }
     let (report, html) = finish_session(ctx, session, approvals).await?;
-    Ok(RunEnd::Finished(Finished {
+    Ok(RunEnd::Finished(Box::new(Finished {
         status,
         report,
         html,
         drill: session.header.drill_name.is_some(),
         announce: Some(announce),
-    }))
+    })))
 }
 
 /// Finish a run without running it (`resume` of a run that had already finished): no
@@ -286,13 +286,13 @@ pub(crate) async fn refinish_session(
     approvals: Approvals,
 ) -> Result<RunEnd, SessionError> {
     let (report, html) = finish_session(ctx, session, approvals).await?;
-    Ok(RunEnd::Finished(Finished {
+    Ok(RunEnd::Finished(Box::new(Finished {
         status: RunStatus::Succeeded,
         report,
         html,
         drill: session.header.drill_name.is_some(),
         announce: None,
-    }))
+    })))
 }
 
 /// A drill: undo, report, history (`runner::finish_drill`); a failover: the report.

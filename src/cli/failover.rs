@@ -8,8 +8,8 @@ use chrono::Utc;
 use super::announce::Announce;
 use super::args::{FailoverArgs, OutputFormat};
 use super::execute::{
-    approvals, engine_for, execute, exit_for, interactive, interrupts, print_dry_run, print_report, prompt,
-    runtime, session_error, view_for,
+    approvals, engine_for, execute, exit_for, interactive, interrupts, print_dry_run, print_report,
+    prompt, runtime, session_error, view_for,
 };
 use super::exit::{Exit, UsageError};
 use super::progress::EventView;

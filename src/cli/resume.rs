@@ -4,8 +4,8 @@
 
 use super::args::{OutputFormat, ResumeArgs};
 use super::execute::{
-    OnInterrupt, RunContext, RunEnd, approvals, engine_for, interactive, interrupts,
-    print_report, refinish_session, run_session, runtime, session_error,
+    OnInterrupt, RunContext, RunEnd, approvals, engine_for, interactive, interrupts, print_report,
+    refinish_session, run_session, runtime, session_error,
 };
 use super::exit::Exit;
 use super::settings::Settings;

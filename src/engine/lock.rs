@@ -248,9 +248,9 @@ impl Drop for RunLock {
         // Only remove the lock if it is still ours, and not kept for a resume.
         if !self.kept
             && read_holder(&self.path)
-            .ok()
-            .flatten()
-            .is_some_and(|h| h.run_id == self.holder.run_id && h.pid == self.holder.pid)
+                .ok()
+                .flatten()
+                .is_some_and(|h| h.run_id == self.holder.run_id && h.pid == self.holder.pid)
         {
             let _ = std::fs::remove_file(&self.path);
         }
