@@ -70,8 +70,8 @@ enum Event {
         vars: BTreeMap<String, String>,
     },
     /// Continue any run a deadline interrupted, then `drctl check` every drill in
-    /// `<home>/drills`.
-    Check,
+    /// `<home>/drills`. (A struct variant, so that unknown fields are refused too.)
+    Check {},
     /// Continue a run (`drctl resume RUN_ID --yes`).
     Resume { run_id: String },
 }
@@ -296,7 +296,7 @@ impl Handler {
                 tracing::info!(event = ?event, "invocation started");
                 match event {
                     Event::Drill { drill, vars } => self.drill(&drill, vars, deadline).await,
-                    Event::Check => self.check(deadline).await,
+                    Event::Check {} => self.check(deadline).await,
                     Event::Resume { run_id } => self.continue_run(&run_id, deadline).await,
                 }
             }
@@ -546,7 +546,7 @@ mod tests {
         );
         assert_eq!(
             Event::parse(json!({"command": "check"})).unwrap(),
-            Event::Check
+            Event::Check {}
         );
         assert_eq!(
             Event::parse(json!({"command": "resume", "run_id": "r1"})).unwrap(),
@@ -558,6 +558,7 @@ mod tests {
             json!({"command": "dril", "drill": "monthly"}),
             json!({"command": "drill"}),
             json!({"command": "drill", "drill": "monthly", "dril": 1}),
+            json!({"command": "check", "drill": "monthly"}),
             json!({"drill": "monthly"}),
             json!("check"),
             json!(null),
