@@ -307,6 +307,10 @@ Exit codes: 0 nothing left behind, 1 something could not be removed (run it agai
 drctl completions zsh > \"${fpath[1]}/_drctl\"\n  drctl completions fish > ~/.config/fish/completions/drctl.fish"
     )]
     Completions(CompletionsArgs),
+
+    /// Serve AWS Lambda invocations (what the binary does when the Lambda runtime starts it)
+    #[command(hide = true)]
+    Lambda(LambdaArgs),
 }
 
 impl Command {
@@ -329,6 +333,7 @@ impl Command {
             Command::IamPolicy(_) => "iam-policy",
             Command::Schema(_) => "schema",
             Command::Completions(_) => "completions",
+            Command::Lambda(_) => "lambda",
         }
     }
 }
@@ -703,6 +708,24 @@ pub struct SchemaArgs {
     /// runbook (default) or drill
     #[arg(value_enum, default_value_t = SchemaKind::Runbook)]
     pub kind: SchemaKind,
+}
+
+/// `drctl lambda`: settings only the Lambda handler reads (docs/lambda.md).
+#[derive(Debug, Clone, Args)]
+pub struct LambdaArgs {
+    /// Where `drills/` and `runbooks/` are (default: LAMBDA_TASK_ROOT, else the current
+    /// directory)
+    #[arg(long, env = "DRCTL_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Seconds before an invocation's deadline at which a running drill is stopped and left
+    /// to be continued by the next invocation
+    #[arg(
+        long,
+        env = "DRCTL_LAMBDA_MARGIN_SECS",
+        default_value_t = 60,
+        value_name = "SECONDS"
+    )]
+    pub margin_secs: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -12,8 +12,9 @@ use super::args::{CheckArgs, OutputFormat};
 use super::execute::{aws_clients, runtime};
 use super::exit::{Exit, UsageError};
 use super::settings::Settings;
+use crate::aws::AwsClients;
 use crate::measure::Clock;
-use crate::posture::{self, CheckStatus, Subject, emf_lines, render_check};
+use crate::posture::{self, CheckReport, CheckStatus, Subject, emf_lines, render_check};
 use crate::runbook::load_file;
 
 /// Every drill file in `dir`, sorted; `what` ends the message when there is none
@@ -45,9 +46,40 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> anyhow::Result<Exit> {
     } else {
         args.files.clone()
     };
+    let Some(subjects) = load_subjects(settings, &files) else {
+        eprintln!("nothing was checked: fix the files above first");
+        return Ok(Exit::Invalid);
+    };
+    let report = runtime()?.block_on(async {
+        let aws = aws_clients(settings).await?;
+        anyhow::Ok(check_core(settings, &aws, &subjects).await)
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &report)?;
+            writeln!(stdout)?;
+        }
+        _ => write!(stdout, "{}", render_check(&report))?,
+    }
+    Ok(check_exit(report.status))
+}
+
+/// The exit code of a check.
+pub(crate) fn check_exit(status: CheckStatus) -> Exit {
+    match status {
+        CheckStatus::Ok => Exit::Success,
+        CheckStatus::Exceeded => Exit::TargetMissed,
+        CheckStatus::Error => Exit::Failure,
+    }
+}
+
+/// Load every file to check; `None` (after printing every diagnostic on stderr) when one
+/// is invalid, since then nothing is measured.
+pub(crate) fn load_subjects(settings: &Settings, files: &[PathBuf]) -> Option<Vec<Subject>> {
     let mut subjects = Vec::new();
     let mut invalid = false;
-    for file in &files {
+    for file in files {
         match load_file(file, &BTreeMap::new()) {
             Ok(loaded) => subjects.push(Subject::new(file, loaded)),
             Err(diagnostics) => {
@@ -56,14 +88,17 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> anyhow::Result<Exit> {
             }
         }
     }
-    if invalid {
-        eprintln!("nothing was checked: fix the files above first");
-        return Ok(Exit::Invalid);
-    }
-    let report = runtime()?.block_on(async {
-        let aws = aws_clients(settings).await?;
-        anyhow::Ok(posture::check(&aws, &subjects, Clock::system().now()).await)
-    })?;
+    (!invalid).then_some(subjects)
+}
+
+/// The check, for the CLI and the Lambda handler: measure every subject now, print what
+/// could not be measured on stderr and, with `--emf`, one EMF line per resource.
+pub(crate) async fn check_core(
+    settings: &Settings,
+    aws: &AwsClients,
+    subjects: &[Subject],
+) -> CheckReport {
+    let report = posture::check(aws, subjects, Clock::system().now()).await;
     for row in &report.results {
         if let Some(error) = &row.error {
             eprintln!("error: {error}");
@@ -74,17 +109,5 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> anyhow::Result<Exit> {
             eprintln!("{line}");
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    match format {
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &report)?;
-            writeln!(stdout)?;
-        }
-        _ => write!(stdout, "{}", render_check(&report))?,
-    }
-    Ok(match report.status {
-        CheckStatus::Ok => Exit::Success,
-        CheckStatus::Exceeded => Exit::TargetMissed,
-        CheckStatus::Error => Exit::Failure,
-    })
+    report
 }

@@ -7,14 +7,14 @@ use super::args::{Cli, Command};
 use super::exit::{Exit, UsageError};
 use super::settings::Settings;
 use super::{
-    check, cleanup, completions, drill, failover, history, iam_policy, plan, report, resume, runs,
-    schedule, schema, state, status, validate,
+    check, cleanup, completions, drill, failover, history, iam_policy, lambda, plan, report,
+    resume, runs, schedule, schema, state, status, validate,
 };
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     let settings = Settings::from_args(&cli.global);
-    init_logging(&settings);
+    init_logging(&settings, matches!(cli.command, Command::Lambda(_)));
     let outcome = match &cli.command {
         Command::Validate(a) => validate::run(&settings, a),
         Command::Plan(a) => plan::run(&settings, a),
@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::IamPolicy(a) => iam_policy::run(&settings, a),
         Command::Schema(a) => schema::run(&settings, a),
         Command::Completions(a) => completions::run(&settings, a),
+        Command::Lambda(a) => lambda::run(&settings, a),
     };
     let exit = match outcome {
         Ok(exit) => exit,
@@ -63,9 +64,12 @@ pub fn usage_error(error: clap::Error) -> ExitCode {
     }
 }
 
-fn init_logging(settings: &Settings) {
+/// Logging on stderr; in Lambda mode (`json`), JSON lines on stdout from `info` up, which
+/// CloudWatch Logs keeps with the invocation's request id.
+fn init_logging(settings: &Settings, json: bool) {
     let level = match settings.verbosity {
         i8::MIN..=-1 => "error",
+        0 if json => "info",
         0 => "warn",
         1 => "info",
         2 => "debug",
@@ -82,6 +86,15 @@ fn init_logging(settings: &Settings) {
             };
             tracing_subscriber::EnvFilter::new(format!("{level}{quiet_sdk}"))
         });
+    if json {
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stdout)
+            .with_current_span(true)
+            .try_init();
+        return;
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -8,15 +8,16 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use super::announce::Announce;
 use super::args::OutputFormat;
 use super::exit::Exit;
 use super::progress::{EventView, Progress};
 use super::settings::Settings;
 use crate::actions::{Approvals, AskFn};
 use crate::aws::AwsClients;
-use crate::engine::{Engine, RunEvent, RunStatus};
+use crate::engine::{Engine, Interrupts, RunEvent, RunStatus};
 use crate::report::{Report, Verdict, render_human};
-use crate::runner::{Session, SessionError};
+use crate::runner::{self, Session, SessionError};
 
 /// A multi-threaded tokio runtime for one command.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -143,12 +144,14 @@ pub(crate) fn session_error(settings: &Settings, err: SessionError) -> Exit {
     }
 }
 
-/// Execute a session's plan with live progress; returns the final status.
+/// Execute a session's plan with live progress until it ends or `interrupts` stops it;
+/// returns the final status.
 pub(crate) async fn execute(
     engine: &Engine,
     session: &Session,
     approvals: Approvals,
     resumed: bool,
+    interrupts: Interrupts,
 ) -> RunStatus {
     (engine.sink)(RunEvent::RunStarted {
         run_id: session.header.run_id.clone(),
@@ -169,11 +172,133 @@ pub(crate) async fn execute(
             session.writer.clone(),
             state,
             &opts,
-            interrupts(),
+            interrupts,
         )
         .await;
     heartbeat.abort();
     status
+}
+
+/// What the core of `drill` and `resume` needs from its caller, the CLI or the Lambda
+/// handler: settings (notifications, EMF), the engine, the event view and the state store.
+pub(crate) struct RunContext<'a> {
+    pub settings: &'a Settings,
+    pub engine: &'a Engine,
+    pub progress: &'a Progress,
+    pub store: &'a dyn crate::store::Store,
+}
+
+/// What to do with a run an interrupt stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnInterrupt {
+    /// Finish it now (the CLI after Ctrl-C): a drill undoes what it did; the report says
+    /// `interrupted` and `drctl resume` can continue it.
+    Finish,
+    /// Leave it to be continued (the Lambda handler at its deadline): no undo, no report, no
+    /// history; the journal and the lock stay (`Session::leave_for_continuation`).
+    Continue,
+}
+
+/// How a run ended for its caller.
+pub(crate) enum RunEnd {
+    /// Finished (succeeded, failed, or interrupted and finished): the report is kept.
+    Finished(Box<Finished>),
+    /// Stopped by an interrupt and left to be continued, with its id and T0.
+    Continuing {
+        run_id: String,
+        t0: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+/// A finished run: its status, report, HTML path, and the finish announcement still to make
+/// (after the caller has printed the report, so that output keeps its order).
+pub(crate) struct Finished {
+    pub status: RunStatus,
+    pub report: Report,
+    /// Where the report is: the HTML path, or the command that renders it.
+    pub html: String,
+    /// Whether the run is a drill (for [`exit_for`]).
+    pub drill: bool,
+    announce: Option<Announce>,
+}
+
+impl Finished {
+    /// The exit code of the run.
+    pub(crate) fn exit(&self) -> Exit {
+        exit_for(self.status, &self.report, self.drill)
+    }
+
+    /// Print the EMF line and publish the finish message (`--emf`, `--notify`), if the run
+    /// was announced as started by this process.
+    pub(crate) async fn announce(self) {
+        if let Some(announce) = self.announce {
+            announce.run_finished(&self.report, &self.html).await;
+        }
+    }
+}
+
+/// Run an opened session (new or resumed) to its end: announce the start, execute, then
+/// either leave it for continuation (an interrupt with [`OnInterrupt::Continue`]) or finish
+/// it (a drill: undo, report, history; a failover: report).
+pub(crate) async fn run_session(
+    ctx: &RunContext<'_>,
+    session: &Session,
+    resumed: bool,
+    approvals: Approvals,
+    interrupts: Interrupts,
+    on_interrupt: OnInterrupt,
+) -> Result<RunEnd, SessionError> {
+    let mut announce = Announce::new(ctx.settings, &ctx.engine.aws, ctx.progress);
+    announce.run_started(&session.header, resumed);
+    let status = execute(ctx.engine, session, approvals.clone(), resumed, interrupts).await;
+    if status == RunStatus::Interrupted && on_interrupt == OnInterrupt::Continue {
+        session.leave_for_continuation(ctx.engine.clock)?;
+        return Ok(RunEnd::Continuing {
+            run_id: session.header.run_id.clone(),
+            t0: session.header.t0,
+        });
+    }
+    let (report, html) = finish_session(ctx, session, approvals).await?;
+    Ok(RunEnd::Finished(Box::new(Finished {
+        status,
+        report,
+        html,
+        drill: session.header.drill_name.is_some(),
+        announce: Some(announce),
+    })))
+}
+
+/// Finish a run without running it (`resume` of a run that had already finished): no
+/// announcement, which would count the run twice.
+pub(crate) async fn refinish_session(
+    ctx: &RunContext<'_>,
+    session: &Session,
+    approvals: Approvals,
+) -> Result<RunEnd, SessionError> {
+    let (report, html) = finish_session(ctx, session, approvals).await?;
+    Ok(RunEnd::Finished(Box::new(Finished {
+        status: RunStatus::Succeeded,
+        report,
+        html,
+        drill: session.header.drill_name.is_some(),
+        announce: None,
+    })))
+}
+
+/// A drill: undo, report, history (`runner::finish_drill`); a failover: the report.
+async fn finish_session(
+    ctx: &RunContext<'_>,
+    session: &Session,
+    approvals: Approvals,
+) -> Result<(Report, String), SessionError> {
+    if session.header.drill_name.is_some() {
+        runner::finish_drill(ctx.engine, session, ctx.store, approvals).await
+    } else {
+        let report = Report::build(&session.replay()?, &session.plan);
+        let html = runner::save_report(ctx.store, &report)
+            .map_err(|e| SessionError::Io(format!("cannot keep the report: {e}")))?;
+        Ok((report, html))
+    }
 }
 
 /// Print the report: human text on stderr, or the JSON document on stdout.

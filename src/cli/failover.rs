@@ -8,8 +8,8 @@ use chrono::Utc;
 use super::announce::Announce;
 use super::args::{FailoverArgs, OutputFormat};
 use super::execute::{
-    approvals, engine_for, execute, exit_for, interactive, print_dry_run, print_report, prompt,
-    runtime, session_error, view_for,
+    approvals, engine_for, execute, exit_for, interactive, interrupts, print_dry_run, print_report,
+    prompt, runtime, session_error, view_for,
 };
 use super::exit::{Exit, UsageError};
 use super::progress::EventView;
@@ -179,6 +179,7 @@ pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
             &session,
             approvals(&args.approve, &progress),
             false,
+            interrupts(),
         )
         .await;
         progress.finish();

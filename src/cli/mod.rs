@@ -14,6 +14,7 @@ mod exit;
 mod failover;
 mod history;
 mod iam_policy;
+mod lambda;
 mod plan;
 mod plan_render;
 mod progress;
@@ -30,10 +31,11 @@ mod validate;
 
 pub use args::{
     CheckArgs, CleanupArgs, Cli, Command, CompletionsArgs, DrillArgs, FailoverArgs, GlobalArgs,
-    HistoryArgs, IamPolicyArgs, OutputFormat, PlanArgs, ReportArgs, ReportFormat, ResumeArgs,
-    RunsArgs, ScheduleAction, ScheduleApplyArgs, ScheduleArgs, ScheduleRemoveArgs,
+    HistoryArgs, IamPolicyArgs, LambdaArgs, OutputFormat, PlanArgs, ReportArgs, ReportFormat,
+    ResumeArgs, RunsArgs, ScheduleAction, ScheduleApplyArgs, ScheduleArgs, ScheduleRemoveArgs,
     ScheduleSpecArgs, SchemaArgs, SchemaKind, StatusArgs, ValidateArgs, VarArgs,
 };
 pub use dispatch::{run, usage_error};
 pub use exit::{Exit, UsageError};
+pub use lambda::started_by_lambda_runtime;
 pub use settings::Settings;

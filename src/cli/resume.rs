@@ -2,19 +2,17 @@
 //! steps are skipped; steps that were running when the process died are *in doubt* and
 //! their actions reconcile with AWS (by token or tag) before acting again.
 
-use anyhow::Context;
-
-use super::announce::Announce;
 use super::args::{OutputFormat, ResumeArgs};
 use super::execute::{
-    approvals, engine_for, execute, exit_for, interactive, print_report, runtime, session_error,
+    OnInterrupt, RunContext, RunEnd, approvals, engine_for, interactive, interrupts, print_report,
+    refinish_session, run_session, runtime, session_error,
 };
 use super::exit::Exit;
 use super::settings::Settings;
-use crate::engine::RunStatus;
+use crate::actions::Approvals;
+use crate::engine::{Interrupts, RunStatus};
 use crate::measure::Clock;
-use crate::report::Report;
-use crate::runner;
+use crate::runner::{self, Session, SessionError};
 
 /// Runs `drctl resume`.
 pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
@@ -36,33 +34,46 @@ pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
             Err(e) => return Ok(session_error(settings, e)),
         };
         let (engine, progress, _) = engine_for(settings, format).await?;
-        let drill = session.header.drill_name.is_some();
+        let ctx = RunContext {
+            settings,
+            engine: &engine,
+            progress: &progress,
+            store: &*store,
+        };
         let approvals = approvals(&args.approve, &progress);
-        // A run that had already finished is only reported again: announcing it (or printing
-        // its metrics) a second time would count it twice.
-        let mut announce = None;
-        let status = if session.state.status == Some(RunStatus::Succeeded) {
-            progress.println(&format!("run {} already finished; nothing to run", args.run_id));
-            RunStatus::Succeeded
-        } else {
-            let announce = announce.insert(Announce::new(settings, &engine.aws, &progress));
-            announce.run_started(&session.header, true);
-            execute(&engine, &session, approvals.clone(), true).await
-        };
-        let (report, html) = if drill {
-            runner::finish_drill(&engine, &session, &*store, approvals)
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?
-        } else {
-            let report = Report::build(&session.replay()?, &session.plan);
-            let html = runner::save_report(&*store, &report).context("cannot keep the report")?;
-            (report, html)
-        };
+        let end = resume_core(&ctx, &session, approvals, interrupts(), OnInterrupt::Finish)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
         progress.finish();
-        print_report(settings, format, &report, Some(&html))?;
-        if let Some(announce) = announce {
-            announce.run_finished(&report, &html).await;
+        match end {
+            RunEnd::Finished(finished) => {
+                print_report(settings, format, &finished.report, Some(finished.html.as_str()))?;
+                let exit = finished.exit();
+                finished.announce().await;
+                Ok(exit)
+            }
+            // Only `OnInterrupt::Continue` leaves a run unfinished.
+            RunEnd::Continuing { .. } => Ok(Exit::Interrupted),
         }
-        Ok(exit_for(status, &report, drill))
     })
+}
+
+/// Continue an opened run (`runner::open_run`), for the CLI and the Lambda handler. A run
+/// that had already finished is only finished again (report, and a drill's pending undo):
+/// announcing it (or printing its metrics) a second time would count it twice.
+pub(crate) async fn resume_core(
+    ctx: &RunContext<'_>,
+    session: &Session,
+    approvals: Approvals,
+    interrupts: Interrupts,
+    on_interrupt: OnInterrupt,
+) -> Result<RunEnd, SessionError> {
+    if session.state.status == Some(RunStatus::Succeeded) {
+        ctx.progress.println(&format!(
+            "run {} already finished; nothing to run",
+            session.header.run_id
+        ));
+        return refinish_session(ctx, session, approvals).await;
+    }
+    run_session(ctx, session, true, approvals, interrupts, on_interrupt).await
 }

@@ -29,6 +29,13 @@ fn lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
 pub trait HeldLock: Send + std::fmt::Debug {
     /// Renew the lease. An error means the lock may be lost.
     fn renew(&mut self, now: DateTime<Utc>) -> Result<(), LockError>;
+    /// Leave the lock in place for the run to be continued by another process (the Lambda
+    /// handler when an invocation's deadline interrupts a drill). The lock keeps naming this
+    /// run, so any other run of the runbook is refused and pointed at `drctl resume`, but its
+    /// lease ends now: the next invocation, in this container or another, is a resume of
+    /// the very run that holds it and so takes it over at once (a stale lock of its own),
+    /// instead of waiting out a lease nobody renews. Not renewed or released after this.
+    fn keep_for_resume(&mut self, now: DateTime<Utc>) -> Result<(), LockError>;
     fn holder(&self) -> &LockHolder;
 }
 
@@ -73,11 +80,13 @@ pub enum LockError {
     Lost { location: String, why: String },
 }
 
-/// A held lock; released on drop.
+/// A held lock; released on drop, unless it was kept for a resume
+/// ([`RunLock::keep_for_resume`]).
 #[derive(Debug)]
 pub struct RunLock {
     path: PathBuf,
     holder: LockHolder,
+    kept: bool,
 }
 
 /// This machine's name, for lock holders and journals.
@@ -185,6 +194,7 @@ impl RunLock {
                         RunLock {
                             path: path.to_path_buf(),
                             holder,
+                            kept: false,
                         },
                         displaced,
                     ));
@@ -234,10 +244,8 @@ impl RunLock {
     }
 }
 
-impl HeldLock for RunLock {
-    /// Renew the lease (called by the heartbeat).
-    fn renew(&mut self, now: DateTime<Utc>) -> Result<(), LockError> {
-        self.holder.lease_until = lease_until(now);
+impl RunLock {
+    fn write(&self) -> Result<(), LockError> {
         let tmp = self.path.with_extension("lock.tmp");
         let body = serde_json::to_vec_pretty(&self.holder).unwrap_or_default();
         std::fs::write(&tmp, body)
@@ -247,6 +255,24 @@ impl HeldLock for RunLock {
                 source,
             })
     }
+}
+
+impl HeldLock for RunLock {
+    /// Renew the lease (called by the heartbeat). Does nothing once the lock is kept for a
+    /// resume: its lease must stay expired.
+    fn renew(&mut self, now: DateTime<Utc>) -> Result<(), LockError> {
+        if self.kept {
+            return Ok(());
+        }
+        self.holder.lease_until = lease_until(now);
+        self.write()
+    }
+
+    fn keep_for_resume(&mut self, now: DateTime<Utc>) -> Result<(), LockError> {
+        self.kept = true;
+        self.holder.lease_until = now;
+        self.write()
+    }
 
     fn holder(&self) -> &LockHolder {
         &self.holder
@@ -255,11 +281,12 @@ impl HeldLock for RunLock {
 
 impl Drop for RunLock {
     fn drop(&mut self) {
-        // Only remove the lock if it is still ours.
-        if read_holder(&self.path)
-            .ok()
-            .flatten()
-            .is_some_and(|h| h.run_id == self.holder.run_id && h.pid == self.holder.pid)
+        // Only remove the lock if it is still ours, and not kept for a resume.
+        if !self.kept
+            && read_holder(&self.path)
+                .ok()
+                .flatten()
+                .is_some_and(|h| h.run_id == self.holder.run_id && h.pid == self.holder.pid)
         {
             let _ = std::fs::remove_file(&self.path);
         }
@@ -302,6 +329,23 @@ mod tests {
             "{err}"
         );
         let (_lock, displaced) = RunLock::acquire(&path, "rb", "run-a", now, false).unwrap();
+        assert_eq!(displaced.unwrap().run_id, "run-a");
+    }
+
+    #[test]
+    fn a_lock_kept_for_resume_stays_names_its_run_and_only_that_run_takes_it_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rb.lock");
+        let now = Utc::now();
+        let (mut lock, _) = RunLock::acquire(&path, "rb", "run-a", now, false).unwrap();
+        lock.keep_for_resume(now).unwrap();
+        lock.renew(now).unwrap();
+        drop(lock);
+        assert_eq!(holder(&path).unwrap().run_id, "run-a", "kept on drop");
+        let later = now + chrono::Duration::seconds(1);
+        let err = RunLock::acquire(&path, "rb", "run-b", later, false).unwrap_err();
+        assert!(err.to_string().contains("drctl resume run-a"), "{err}");
+        let (_lock, displaced) = RunLock::acquire(&path, "rb", "run-a", later, false).unwrap();
         assert_eq!(displaced.unwrap().run_id, "run-a");
     }
 

@@ -16,5 +16,6 @@ pub use prepare::{
     default_timeout, exec_plan, new_run_id, runbook_of, selection, sha256_file, vars_map,
 };
 pub use session::{
-    RunRequest, Session, SessionError, finish_drill, open_run, save_report, start_run,
+    CONTINUATION_REASON, RunRequest, Session, SessionError, continuation_of, finish_drill,
+    open_run, save_report, start_run,
 };

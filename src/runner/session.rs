@@ -81,6 +81,29 @@ impl Session {
         }))
     }
 
+    /// Leave an interrupted run to be continued by a later process (the Lambda handler, when
+    /// an invocation's deadline stopped a drill): no undo, no report, no history. The
+    /// journal says so (a `run_interrupted` record with [`CONTINUATION_REASON`], which
+    /// [`continuation_of`] looks for) and the lock stays, naming this run, with its lease
+    /// ended so that the next invocation takes it over (`RunLock::keep_for_resume`).
+    pub fn leave_for_continuation(&self, clock: Clock) -> Result<(), SessionError> {
+        let now = clock.now();
+        self.writer
+            .lock()
+            .map_err(|_| SessionError::Io("journal lock poisoned".into()))?
+            .append(
+                now,
+                Record::RunInterrupted {
+                    reason: CONTINUATION_REASON.into(),
+                },
+            )?;
+        self.lock
+            .lock()
+            .map_err(|_| SessionError::Io("run lock poisoned".into()))?
+            .keep_for_resume(now)?;
+        Ok(())
+    }
+
     /// Options for the engine.
     pub fn options(&self, approvals: crate::actions::Approvals) -> RunOptions {
         RunOptions {
@@ -116,6 +139,41 @@ pub(crate) fn heartbeat(
             }
         }
     })
+}
+
+/// The reason journalled when a run is left for a later invocation to continue.
+pub const CONTINUATION_REASON: &str =
+    "deadline: left to be continued by the next invocation (same run, same T0)";
+
+/// The run of drill `drill` that a deadline left to be continued, if any (newest first).
+///
+/// A run qualifies when its journal's last word is [`Session::leave_for_continuation`]'s:
+/// it finished `interrupted` with [`CONTINUATION_REASON`]. A resume clears that (its
+/// `run_resumed` record), so a run is continued once at a time; a run stopped by Ctrl-C,
+/// one that crashed, and one whose drill was finished (undone, reported) never qualify.
+///
+/// This is the one place that searches runs by drill: it lists run ids and replays each
+/// journal, so a store other than the local directory only needs `run_ids` and journal
+/// reading.
+pub fn continuation_of(store: &dyn Store, drill: &str) -> Result<Option<String>, SessionError> {
+    let ids = store
+        .run_ids()
+        .map_err(|e| SessionError::Io(format!("cannot list the runs: {e}")))?;
+    for id in ids.into_iter().rev() {
+        let Some(entries) = store.read_journal(&id)? else {
+            continue;
+        };
+        let Some(state) = RunState::replay(&entries) else {
+            continue;
+        };
+        if state.header.drill_name.as_deref() == Some(drill)
+            && state.status == Some(crate::engine::RunStatus::Interrupted)
+            && state.interrupted.as_deref() == Some(CONTINUATION_REASON)
+        {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
 }
 
 /// Start a new run: lock, then journal header.

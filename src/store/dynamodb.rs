@@ -434,6 +434,7 @@ impl Store for DynamoStore {
             store: self.clone(),
             holder: holder.clone(),
             token: token.clone(),
+            kept: false,
         };
         let mut displaced = None;
         for _ in 0..3 {
@@ -650,6 +651,8 @@ struct DynamoLock {
     store: DynamoStore,
     holder: LockHolder,
     token: String,
+    /// Kept for a resume by another process: neither renewed nor released.
+    kept: bool,
 }
 
 impl DynamoLock {
@@ -675,7 +678,27 @@ impl DynamoLock {
 
 impl HeldLock for DynamoLock {
     fn renew(&mut self, now: DateTime<Utc>) -> Result<(), LockError> {
+        if self.kept {
+            return Ok(());
+        }
         self.holder.lease_until = now + chrono::Duration::from_std(lease()).unwrap_or_default();
+        self.write()
+    }
+
+    fn keep_for_resume(&mut self, now: DateTime<Utc>) -> Result<(), LockError> {
+        self.kept = true;
+        self.holder.lease_until = now;
+        self.write()
+    }
+
+    fn holder(&self) -> &LockHolder {
+        &self.holder
+    }
+}
+
+impl DynamoLock {
+    /// Write the holder, only while the lock is still ours.
+    fn write(&self) -> Result<(), LockError> {
         let location = lock_location(&self.store, &self.holder.runbook);
         match self.store.put(self.item(), Some(self.ours())) {
             Ok(()) => Ok(()),
@@ -689,14 +712,13 @@ impl HeldLock for DynamoLock {
             }),
         }
     }
-
-    fn holder(&self) -> &LockHolder {
-        &self.holder
-    }
 }
 
 impl Drop for DynamoLock {
     fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
         let _ = self
             .store
             .delete(&lock_pk(&self.holder.runbook), "lock", Some(self.ours()));
