@@ -227,7 +227,7 @@ async fn a_lagging_secret_replica_shows_the_age_of_the_version_it_lacks() {
         "secret prod-infra/backend (replica in us-west-2 of us-east-1)",
     );
     let seconds = exposure(secret);
-    assert!(seconds > 0.0, "{secret:#}");
+    assert!(seconds >= 0.0, "{secret:#}");
     assert!((seconds - since(&doc, created)).abs() < 1.0, "{seconds}");
     assert_eq!(secret["met"], true, "seconds old, within 5 minutes");
     assert_eq!(secret["kind"], "secret-version");

@@ -286,3 +286,53 @@ async fn a_publish_that_does_not_answer_is_given_up_within_its_bound() {
     );
     assert!(err.to_string().contains("may still arrive"), "{err}");
 }
+
+#[tokio::test]
+async fn check_notifies_only_when_the_exposure_is_over_target_and_never_a_secret_value() {
+    let _guard = common::SandboxGuard::seeded().await;
+    let (_dir, state) = state_dir();
+    let topic = format!(
+        "arn:aws:sns:{}:{}:prod-infra-dr-alerts",
+        common::RECOVERY,
+        common::ACCOUNT
+    );
+    let (sqs, queue) = subscribed_queue(common::RECOVERY, &topic).await;
+    // A lagging replica with a new value: the check reports the lag, never the value.
+    common::lag_secret(
+        "prod-infra/backend",
+        common::RECOVERY,
+        Some(&format!("{{\"rotated\":\"{MARKER}\"}}")),
+    );
+    let is_check = |n: &Value| subject(n).starts_with("drctl: RPO exposure over target");
+
+    // Within target (the monthly drill's 1 h target against a 17-minute-old backup): silent.
+    run_expect(
+        &state,
+        &["--notify", &topic, "check", "drills/monthly.toml"],
+        0,
+    );
+    // Over target (the quarterly drill's 5 minutes): one message naming the resources.
+    let (table, _) = run_expect(
+        &state,
+        &["--notify", &topic, "check", "drills/quarterly.toml"],
+        3,
+    );
+    let got = notifications(&sqs, &queue, |got| got.iter().any(is_check)).await;
+    let checks: Vec<&Value> = got.iter().filter(|n| is_check(n)).collect();
+    assert_eq!(
+        checks.len(),
+        1,
+        "one message, from the exceeded check: {got:?}"
+    );
+    let body = checks[0]["Message"].as_str().unwrap();
+    assert!(body.contains("fs-0123456789abcdef0"), "{body}");
+    assert!(body.contains("region-failover, drill quarterly"), "{body}");
+    assert!(body.contains("vs target 5m"), "{body}");
+    assert!(table.contains("fs-0123456789abcdef0"), "{table}");
+    for n in &got {
+        assert!(
+            !n.to_string().contains(MARKER),
+            "a secret value was sent: {n}"
+        );
+    }
+}

@@ -20,18 +20,18 @@ fn recorded(log: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-fn allowed(runbook: &str) -> BTreeSet<String> {
+fn allowed(runbook: &str, global: &[&str]) -> BTreeSet<String> {
     let (_d, state) = state_dir();
-    let (code, out, err) = run(drctl(&state).args(["iam-policy", runbook]));
+    let (code, out, err) = run(drctl(&state).args(global).args(["iam-policy", runbook]));
     assert_eq!(code, 0, "{err}");
     let policy: Value = serde_json::from_str(&out).unwrap();
     drctl::actions::iam::allowed_actions(&policy)
 }
 
-fn assert_covered(runbook: &str, log: &Path) {
+fn assert_covered(runbook: &str, global: &[&str], log: &Path) {
     let calls = recorded(log);
     assert!(calls.len() > 10, "calls were recorded: {calls:?}");
-    let allowed = allowed(runbook);
+    let allowed = allowed(runbook, global);
     let missing: Vec<&String> = calls.iter().filter(|c| !allowed.contains(*c)).collect();
     assert!(
         missing.is_empty(),
@@ -88,6 +88,34 @@ async fn every_call_of_the_seed_runbooks_is_in_their_printed_policy() {
             .arg("--var")
             .arg(health_var(region)));
         assert!(code == 0 || code == 3, "{args:?}: {err}");
-        assert_covered(runbook, &log);
+        assert_covered(runbook, &[], &log);
     }
+}
+
+#[tokio::test]
+async fn a_scheduled_run_with_shared_state_and_notifications_is_covered_too() {
+    // The Lambda role: the runbook's policy printed with the same --state and --notify.
+    let _guard = common::SandboxGuard::seeded().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_d, state) = state_dir();
+    let url = format!("dynamodb://drctl-state?region={}", common::RECOVERY);
+    let topic = format!(
+        "arn:aws:sns:{}:{}:prod-infra-dr-alerts",
+        common::RECOVERY,
+        common::ACCOUNT
+    );
+    let (code, _, err) = run(drctl(&state).args(["--state", &url, "state", "init"]));
+    assert_eq!(code, 0, "{err}");
+    let global = ["--state", url.as_str(), "--notify", topic.as_str()];
+    let log = dir.path().join("calls.log");
+    let (code, _out, err) = run(drctl(&state)
+        .env("DRCTL_CALL_LOG", &log)
+        .args(global)
+        .args(["drill", "drills/monthly.toml", "--var"])
+        .arg(health_var(common::PRIMARY)));
+    assert_eq!(code, 0, "{err}");
+    let calls = recorded(&log);
+    assert!(calls.contains("dynamodb:PutItem"), "{calls:?}");
+    assert!(calls.contains("sns:Publish"), "{calls:?}");
+    assert_covered("runbooks/efs-restore.toml", &global, &log);
 }

@@ -100,7 +100,8 @@ pub struct GlobalArgs {
     pub state: Option<crate::store::StateUrl>,
 
     /// drill, failover and resume: publish a message to this SNS topic when a run starts and
-    /// when it finishes (met, MISSED, FAILED or interrupted); a failed publish only warns
+    /// when it finishes (met, MISSED, FAILED or interrupted); check: when the RPO exposure is
+    /// over target. A failed publish only warns
     #[arg(
         long,
         global = true,
@@ -291,7 +292,11 @@ Exit codes: 0 nothing left behind, 1 something could not be removed (run it agai
 
     /// Print the least-privilege IAM policy a runbook needs
     #[command(
-        after_help = "Examples:\n  drctl iam-policy runbooks/region-failover.toml > policy.json"
+        long_about = "Print the least-privilege IAM policy (JSON) a runbook needs: the actions its steps call, \
+scoped to the ARNs the runbook names. Given --state dynamodb://... and --notify, it also covers the state \
+table and the topic: the whole role of a scheduled (Lambda) run.",
+        after_help = "Examples:\n  drctl iam-policy runbooks/region-failover.toml > policy.json\n  \
+drctl --state 'dynamodb://drctl-state?region=us-west-2' --notify arn:aws:sns:us-west-2:123456789012:dr \\\n    iam-policy drills/monthly.toml"
     )]
     IamPolicy(IamPolicyArgs),
 

@@ -14,8 +14,11 @@ use super::exit::{Exit, UsageError};
 use super::settings::Settings;
 use crate::aws::AwsClients;
 use crate::measure::Clock;
-use crate::posture::{self, CheckReport, CheckStatus, Subject, emf_lines, render_check};
+use crate::posture::{
+    self, CheckReport, CheckStatus, Subject, emf_lines, exposure_message, render_check,
+};
 use crate::runbook::load_file;
+use crate::runner::Notifier;
 
 /// Every drill file in `dir`, sorted; `what` ends the message when there is none
 /// ("name the {what}").
@@ -99,6 +102,20 @@ pub(crate) async fn check_core(
     subjects: &[Subject],
 ) -> CheckReport {
     let report = posture::check(aws, subjects, Clock::system().now()).await;
+    // `--notify`: a message only when the exposure is over target (a check every few
+    // minutes must not page anyone while all is well). A failed publish only warns.
+    if let Some(message) = exposure_message(&report)
+        && let Some(notifier) = settings
+            .notify_topic
+            .as_deref()
+            .and_then(|arn| Notifier::new(aws, arn))
+        && let Err(e) = notifier.publish(&message).await
+    {
+        eprintln!(
+            "warning: could not notify {} of the exposure: {e}",
+            notifier.topic_arn()
+        );
+    }
     for row in &report.results {
         if let Some(error) = &row.error {
             eprintln!("error: {error}");

@@ -7,6 +7,7 @@ use super::settings::Settings;
 use crate::actions::iam::{PolicyStep, policy};
 use crate::runbook;
 use crate::runner::exec_plan;
+use crate::store::StateUrl;
 
 /// Runs `drctl iam-policy`.
 pub fn run(settings: &Settings, args: &IamPolicyArgs) -> anyhow::Result<Exit> {
@@ -43,6 +44,38 @@ pub fn run(settings: &Settings, args: &IamPolicyArgs) -> anyhow::Result<Exit> {
             params: &s.params,
         })
         .collect();
-    println!("{}", serde_json::to_string_pretty(&policy(&steps))?);
+    let mut document = policy(&steps);
+    if let Some(statements) = document["Statement"].as_array_mut() {
+        statements.extend(global_statements(settings));
+    }
+    println!("{}", serde_json::to_string_pretty(&document)?);
     Ok(Exit::Success)
+}
+
+/// What the global flags add to any run: the shared state store (`--state dynamodb://...`)
+/// and run notifications (`--notify`). With them, the printed policy is the whole role of a
+/// scheduled (Lambda) run.
+fn global_statements(settings: &Settings) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    if let Some(StateUrl::Dynamo { table, region }) = &settings.state {
+        let region = region
+            .clone()
+            .or_else(|| settings.region.clone())
+            .unwrap_or_else(|| "*".into());
+        out.push(serde_json::json!({
+            "Sid": "DrctlStateStore",
+            "Effect": "Allow",
+            "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+            "Resource": format!("arn:aws:dynamodb:{region}:*:table/{table}"),
+        }));
+    }
+    if let Some(topic) = &settings.notify_topic {
+        out.push(serde_json::json!({
+            "Sid": "DrctlRunNotifications",
+            "Effect": "Allow",
+            "Action": ["sns:Publish"],
+            "Resource": topic,
+        }));
+    }
+    out
 }

@@ -25,6 +25,9 @@ fn lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
     now + chrono::Duration::from_std(lease()).unwrap_or_default()
 }
 
+/// A held lock shared by the session and its heartbeat.
+pub type SharedLock = std::sync::Arc<std::sync::Mutex<Box<dyn HeldLock>>>;
+
 /// A lock this process holds: renewed by the heartbeat, released on drop.
 pub trait HeldLock: Send + std::fmt::Debug {
     /// Renew the lease. An error means the lock may be lost.

@@ -12,6 +12,8 @@ pub use journal::{
     Entry, FailureRecord, JOURNAL_VERSION, JournalError, JournalSink, JournalWriter, Record,
     RunHeader, RunStatus, SharedJournal, read_entries,
 };
-pub use lock::{HeldLock, LockError, LockHolder, RunLock, holder as lock_holder, hostname, lease};
+pub use lock::{
+    HeldLock, LockError, LockHolder, RunLock, SharedLock, holder as lock_holder, hostname, lease,
+};
 pub use scheduler::{Engine, ExecPlan, ExecStep, Interrupts, RunOptions, resolve_step_refs};
 pub use state::{RunState, StepState, StepStatus, UndoStatus};

@@ -94,3 +94,51 @@ pub fn render_check(report: &CheckReport) -> String {
     );
     out
 }
+
+/// The SNS message of a check whose exposure is over target (`None` otherwise): which
+/// resources, by how much, and the plain statement of each. Only figures and identifiers: a
+/// check never reads a secret value, so none can appear.
+pub fn exposure_message(report: &CheckReport) -> Option<crate::report::Message> {
+    if report.status != CheckStatus::Exceeded {
+        return None;
+    }
+    let over: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.met == Some(false))
+        .collect();
+    let figure = |s: Option<f64>| s.map_or_else(|| "unknown".to_string(), human_secs);
+    let mut body = format!(
+        "drctl check: the RPO exposure of {} resource(s) is over target.\nchecked at: {}\n\n",
+        over.len(),
+        report
+            .checked_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    for r in &over {
+        let _ = writeln!(
+            body,
+            "- {} ({}{}), {} in {}: exposure {} vs target {}\n  {}",
+            r.resource,
+            r.runbook,
+            r.drill
+                .as_deref()
+                .map(|d| format!(", drill {d}"))
+                .unwrap_or_default(),
+            r.step,
+            r.region,
+            figure(r.exposure_seconds),
+            figure(r.target_seconds),
+            r.statement
+        );
+    }
+    body.push_str("\nRun `drctl check` for the evidence of every resource.\n");
+    let subject: String = format!(
+        "drctl: RPO exposure over target ({} resource(s))",
+        over.len()
+    )
+    .chars()
+    .take(99)
+    .collect();
+    Some(crate::report::Message { subject, body })
+}

@@ -19,6 +19,6 @@ mod resources;
 
 pub use check::check;
 pub use emf::{emf_document, emf_lines};
-pub use human::render_check;
+pub use human::{exposure_message, render_check};
 pub use model::{CHECK_SCHEMA_VERSION, CheckReport, CheckStatus, Fact, ResourceCheck};
 pub use resources::Subject;

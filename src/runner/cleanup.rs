@@ -41,7 +41,7 @@ use crate::actions::{
     tagged_file_systems,
 };
 use crate::engine::{
-    Engine, Entry, ExecPlan, HeldLock, JournalError, LockError, LockHolder, RunOptions, RunState,
+    Engine, Entry, ExecPlan, JournalError, LockError, LockHolder, RunOptions, RunState, SharedLock,
     StepStatus, UndoStatus,
 };
 use crate::report::Report;
@@ -254,7 +254,7 @@ fn take_lock(
     store: &dyn Store,
     state: &RunState,
     now: DateTime<Utc>,
-) -> Result<Option<Arc<Mutex<Box<dyn HeldLock>>>>, CleanupError> {
+) -> Result<Option<SharedLock>, CleanupError> {
     let h = &state.header;
     match store.acquire_lock(&h.runbook_name, &h.run_id, now, false) {
         Ok((lock, _)) => Ok(Some(Arc::new(Mutex::new(lock)))),
@@ -344,7 +344,7 @@ fn finish(
     mut out: Cleanup,
     plan: &ExecPlan,
     lease: Option<tokio::task::JoinHandle<()>>,
-    lock: Option<Arc<Mutex<Box<dyn HeldLock>>>>,
+    lock: Option<SharedLock>,
 ) -> Result<Cleanup, CleanupError> {
     out.complete = out.failures.is_empty();
     out.at = engine.clock.now();

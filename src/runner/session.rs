@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use super::prepare::{exec_plan, new_run_id, runbook_of, selection, sha256_file};
 use crate::actions::Mode;
 use crate::engine::{
-    Engine, ExecPlan, HeldLock, JournalError, LockError, LockHolder, Record, RunHeader, RunOptions,
-    RunState, SharedJournal, hostname,
+    Engine, ExecPlan, JournalError, LockError, LockHolder, Record, RunHeader, RunOptions, RunState,
+    SharedJournal, SharedLock, hostname,
 };
 use crate::measure::Clock;
 use crate::report::{HistoryEntry, Report};
@@ -57,7 +57,7 @@ pub struct Session {
     pub plan: ExecPlan,
     pub selected: Option<BTreeSet<String>>,
     pub writer: SharedJournal,
-    pub lock: Arc<Mutex<Box<dyn HeldLock>>>,
+    pub lock: SharedLock,
     pub state: RunState,
     /// A stale or forced lock this session took over.
     pub displaced_lock: Option<LockHolder>,
@@ -115,10 +115,7 @@ impl Session {
 }
 
 /// Renew `lock`'s lease every quarter lease until the returned handle is aborted.
-pub(crate) fn heartbeat(
-    lock: Arc<Mutex<Box<dyn HeldLock>>>,
-    clock: Clock,
-) -> tokio::task::JoinHandle<()> {
+pub(crate) fn heartbeat(lock: SharedLock, clock: Clock) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut warned = false;
         loop {
