@@ -302,6 +302,17 @@ impl Function {
 
     /// Start drctl as the Lambda runtime would: bare, with the function's environment.
     fn start(&self, api: &RuntimeApi, margin_secs: u64, without: &[&str]) -> Lambda {
+        self.start_with(api, margin_secs, without, &[])
+    }
+
+    /// [`Function::start`] with more environment (e.g. `DRCTL_STATE`).
+    fn start_with(
+        &self,
+        api: &RuntimeApi,
+        margin_secs: u64,
+        without: &[&str],
+        extra: &[(&str, &str)],
+    ) -> Lambda {
         let stdout = self.dir.path().join("stdout.log");
         let stderr = self.dir.path().join("stderr.log");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_drctl"));
@@ -324,11 +335,15 @@ impl Function {
             .env_remove("DRCTL_NOTIFY_TOPIC")
             .env_remove("DRCTL_EMF")
             .env_remove("DRCTL_LOG")
+            .env_remove("DRCTL_STATE")
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap());
         for name in without {
             cmd.env_remove(name);
+        }
+        for (name, value) in extra {
+            cmd.env(name, value);
         }
         Lambda {
             child: cmd.spawn().expect("drctl starts"),
@@ -565,4 +580,85 @@ async fn without_the_function_environment_drctl_reports_an_init_error_instead_of
     let status = lambda.child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
     assert!(!lambda.logs().contains("panicked"), "{}", lambda.logs());
+}
+
+#[tokio::test]
+async fn with_the_dynamodb_store_another_container_continues_the_cut_drill() {
+    // Lambda may run the next invocation in a new container with an empty /tmp: only the
+    // shared store carries the run over. Container A is cut by its deadline and killed;
+    // container B (a new process with its own Runtime API connection) continues the run.
+    let _guard = common::SandboxGuard::seeded().await;
+    common::set_durations(&json!({ "restore_base": 8.0, "restore_per_gib": 0.0 }));
+    common::clear_requests();
+    let function = Function::new();
+    let url = format!("dynamodb://drctl-state?region={}", common::RECOVERY);
+    let (code, _, err) = run(drctl(&function.state()).args(["--state", &url, "state", "init"]));
+    assert_eq!(code, 0, "{err}");
+    let shared = [("DRCTL_STATE", url.as_str())];
+    let event = json!({"command": "drill", "drill": "monthly"});
+
+    let mut api_a = RuntimeApi::start().await;
+    let mut container_a = function.start_with(&api_a, 2, &[], &shared);
+    let first = api_a
+        .respond(&mut container_a, &event, Duration::from_secs(5))
+        .await;
+    assert_eq!(
+        first["status"],
+        "continuing",
+        "{first:#}\n{}",
+        container_a.logs()
+    );
+    let run_id = first["run_id"].as_str().unwrap().to_string();
+    drop(container_a);
+    drop(api_a);
+    // What a person sees meanwhile, from the shared store.
+    let (code, out, err) = run(
+        drctl(&function.state()).args(["--state", &url, "status", &run_id, "--output", "json"])
+    );
+    assert_eq!(code, 0, "{err}");
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        status["lock"]["run_id"],
+        run_id.as_str(),
+        "the lock is kept for the run"
+    );
+    assert_eq!(status["run"]["header"]["t0"], first["t0"]);
+
+    let mut api_b = RuntimeApi::start().await;
+    let mut container_b = function.start_with(&api_b, 2, &[], &shared);
+    let second = api_b.respond(&mut container_b, &event, far()).await;
+    assert_eq!(
+        second["run_id"],
+        run_id.as_str(),
+        "{second:#}\n{}",
+        container_b.logs()
+    );
+    assert_eq!(second["t0"], first["t0"], "same T0");
+    assert_eq!(
+        second["status"],
+        "met",
+        "{second:#}\n{}",
+        container_b.logs()
+    );
+    assert!(
+        second["report"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!("report {run_id} --format html")),
+        "{second:#}"
+    );
+    assert_eq!(common::requests_for("backup", "StartRestoreJob").len(), 1);
+    assert!(drill_file_systems(common::PRIMARY).await.is_empty());
+    assert!(
+        !function.state().join("runs").exists(),
+        "nothing kept locally"
+    );
+
+    let (code, out, err) =
+        run(drctl(&function.state()).args(["--state", &url, "history", "--output", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let history: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert_eq!(history[0]["run_id"], run_id.as_str());
+    assert_eq!(history[0]["result"], "met");
 }
