@@ -11,7 +11,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use chrono::Utc;
 use cli_support::*;
@@ -53,7 +53,7 @@ impl Backend {
                     run(drctl(&dir).args(["--state", &state_url(), "state", "init"]));
                 assert_eq!(code, 0, "state init: {err}");
                 assert!(err.contains("created"), "{err}");
-                set_sandbox_credentials();
+                common::set_sandbox_credentials();
                 Arc::new(
                     DynamoStore::connect(
                         AwsSettings {
@@ -94,21 +94,6 @@ impl Backend {
         );
         (stdout, stderr)
     }
-}
-
-fn set_sandbox_credentials() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        // SAFETY: called while the sandbox guard is held, before this binary's first SDK
-        // client exists; nothing else reads these variables concurrently.
-        unsafe {
-            std::env::set_var("AWS_ACCESS_KEY_ID", common::ACCESS_KEY_ID);
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", common::SECRET_ACCESS_KEY);
-            std::env::remove_var("AWS_SESSION_TOKEN");
-            std::env::remove_var("AWS_PROFILE");
-            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        }
-    });
 }
 
 fn header(run_id: &str) -> RunHeader {
@@ -378,6 +363,32 @@ async fn a_run_written_by_one_process_is_read_by_others() {
         let runs = json_doc(&out);
         assert_eq!(runs[0]["run_id"], run_id.as_str(), "{kind:?}");
         assert_eq!(runs[0]["status"], "succeeded");
+        if kind == Kind::Dynamo {
+            // The same store chosen by a configuration file instead of --state.
+            let config = write_file(
+                &backend.dir,
+                "team.toml",
+                &format!("# shared by the team\nstate = \"{}\"\n", state_url()),
+            );
+            let (code, out, err) = run(drctl(&backend.dir)
+                .arg("--config")
+                .arg(&config)
+                .args(["runs", "--output", "json"]));
+            assert_eq!(code, 0, "{err}");
+            assert_eq!(
+                json_doc(&out),
+                runs,
+                "the configured store is the same table"
+            );
+            let bad = write_file(
+                &backend.dir,
+                "bad.toml",
+                "region = \"us-west-2\"\nstate = \"s3://x\"\n",
+            );
+            let (code, _, err) = run(drctl(&backend.dir).arg("--config").arg(&bad).arg("runs"));
+            assert_eq!(code, 2, "{err}");
+            assert!(err.contains("bad.toml:2:1: `state`"), "{err}");
+        }
 
         let (out, _) = backend.expect(&["status", &run_id, "--output", "json"], 0);
         let status = json_doc(&out);

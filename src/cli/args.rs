@@ -99,6 +99,11 @@ pub struct GlobalArgs {
     )]
     pub state: Option<crate::store::StateUrl>,
 
+    /// Configuration file with shared defaults for --state, --notify, --region, --profile and
+    /// --emf (flags and their variables win); default: ./drctl.toml when it exists
+    #[arg(long, global = true, env = "DRCTL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// drill, failover and resume: publish a message to this SNS topic when a run starts and
     /// when it finishes (met, MISSED, FAILED or interrupted); check: when the RPO exposure is
     /// over target. A failed publish only warns

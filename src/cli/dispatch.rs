@@ -13,7 +13,13 @@ use super::{
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
-    let settings = Settings::from_args(&cli.global);
+    let settings = match Settings::from_args(&cli.global) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::Invalid.into();
+        }
+    };
     init_logging(&settings, matches!(cli.command, Command::Lambda(_)));
     let outcome = match &cli.command {
         Command::Validate(a) => validate::run(&settings, a),

@@ -7,6 +7,7 @@ mod args;
 mod check;
 mod cleanup;
 mod completions;
+mod config;
 mod dispatch;
 mod drill;
 mod execute;

@@ -32,24 +32,31 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_args(global: &GlobalArgs) -> Self {
+    /// The global flags, with the configuration file's values where a flag (or its
+    /// variable) is not given.
+    pub fn from_args(global: &GlobalArgs) -> Result<Self, UsageError> {
+        let config = super::config::load(global.config.as_deref())?;
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Settings {
-            profile: global.profile.clone(),
-            region: global.region.clone(),
+        Ok(Settings {
+            profile: global.profile.clone().or(config.profile),
+            region: global.region.clone().or(config.region),
             endpoint_url: global.endpoint_url.clone().filter(|u| !u.is_empty()),
             output: global.output,
             state_dir: global.state_dir.clone(),
-            state: global.state.clone(),
+            state: global.state.clone().or(config.state),
             verbosity: if global.quiet {
                 -1
             } else {
                 i8::try_from(global.verbose).unwrap_or(i8::MAX)
             },
             color: !no_color && std::io::stderr().is_terminal(),
-            notify_topic: global.notify.clone().filter(|t| !t.is_empty()),
-            emf: global.emf,
-        }
+            // An empty --notify (or DRCTL_NOTIFY_TOPIC="") turns the file's topic off too.
+            notify_topic: match &global.notify {
+                Some(topic) => Some(topic.clone()).filter(|t| !t.is_empty()),
+                None => config.notify,
+            },
+            emf: global.emf || config.emf,
+        })
     }
 
     /// The output format for `command`, which accepts `allowed` (the first is its default).

@@ -75,21 +75,6 @@ pub fn step(action: &'static str, region: &str, params: Value) -> StepBuilder {
     }
 }
 
-fn set_sandbox_credentials() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        // SAFETY: called while the sandbox guard is held, so no other test thread of this
-        // binary is inside the SDK (the only reader of these variables) at this moment.
-        unsafe {
-            std::env::set_var("AWS_ACCESS_KEY_ID", common::ACCESS_KEY_ID);
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", common::SECRET_ACCESS_KEY);
-            std::env::remove_var("AWS_SESSION_TOKEN");
-            std::env::remove_var("AWS_PROFILE");
-            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        }
-    });
-}
-
 /// A parameter default as the runbook would spell it, in the form `StepContext` reads.
 fn default_value(ty: ParamType, text: &str) -> Value {
     match ty {
@@ -126,7 +111,7 @@ impl StepBuilder {
     }
 
     pub async fn build(self) -> TestStep {
-        set_sandbox_credentials();
+        common::set_sandbox_credentials();
         let spec = spec::lookup(self.action).expect("an action of the catalogue");
         let mut params: Map<String, Value> = self.params.as_object().cloned().unwrap_or_default();
         for p in spec.params {

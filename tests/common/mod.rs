@@ -343,3 +343,20 @@ pub fn push_unreplicated_image(repository: &str, tag: &str) -> Value {
 pub fn app_health(region: &str) -> (u16, Value) {
     control("GET", &format!("/app/{region}/health"), None)
 }
+
+/// Make the process's default credential chain (used by drctl's own client factory when a
+/// test calls the library directly) sign with the sandbox's credentials, once.
+pub fn set_sandbox_credentials() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        // SAFETY: called while the sandbox guard is held, so no other test thread of this
+        // binary is inside the SDK (the only reader of these variables) at this moment.
+        unsafe {
+            std::env::set_var("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID);
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY);
+            std::env::remove_var("AWS_SESSION_TOKEN");
+            std::env::remove_var("AWS_PROFILE");
+            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        }
+    });
+}
