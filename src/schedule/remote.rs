@@ -218,11 +218,14 @@ impl ScheduleGroup {
             })
     }
 
-    fn window() -> FlexibleTimeWindow {
+    fn window(want: &DesiredSchedule) -> Result<FlexibleTimeWindow, ScheduleError> {
         FlexibleTimeWindow::builder()
             .mode(FlexibleTimeWindowMode::Off)
             .build()
-            .expect("the mode, the one required field, is set")
+            .map_err(|e| ScheduleError::Request {
+                name: want.name.clone(),
+                message: e.to_string(),
+            })
     }
 
     async fn create(&self, want: &DesiredSchedule) -> Result<(), ScheduleError> {
@@ -232,7 +235,7 @@ impl ScheduleGroup {
             .name(&want.name)
             .schedule_expression(&want.expression)
             .schedule_expression_timezone("UTC")
-            .flexible_time_window(Self::window())
+            .flexible_time_window(Self::window(want)?)
             .target(Self::target(want)?)
             .description(&want.description)
             .state(ScheduleState::Enabled)
@@ -250,7 +253,7 @@ impl ScheduleGroup {
             .name(&want.name)
             .schedule_expression(&want.expression)
             .schedule_expression_timezone("UTC")
-            .flexible_time_window(Self::window())
+            .flexible_time_window(Self::window(want)?)
             .target(Self::target(want)?)
             .description(&want.description)
             .state(ScheduleState::Enabled)
