@@ -182,17 +182,48 @@ impl RunLock {
             acquired_at: now,
             lease_until: lease_until(now),
         };
+        // The lock file appears whole or not at all: the holder is written (and synced) to
+        // a private file first, then linked to the lock's name, which fails if it exists.
+        // A racing process never reads a half-written lock.
+        let staged = path.with_extension(format!(
+            "lock.{}.{}.tmp",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        {
+            let mut file = std::fs::File::create(&staged).map_err(io)?;
+            let body = serde_json::to_vec_pretty(&holder).unwrap_or_default();
+            file.write_all(&body).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        let linked = Self::link_staged(&staged, path, &holder, force, run_id, runbook, now);
+        let _ = std::fs::remove_file(&staged);
+        linked
+    }
+
+    fn link_staged(
+        staged: &Path,
+        path: &Path,
+        holder: &LockHolder,
+        force: bool,
+        run_id: &str,
+        runbook: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(RunLock, Option<LockHolder>), LockError> {
+        let io = |source| LockError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut displaced = None;
         for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-            {
-                Ok(mut file) => {
-                    let body = serde_json::to_vec_pretty(&holder).unwrap_or_default();
-                    file.write_all(&body).map_err(io)?;
-                    file.sync_all().map_err(io)?;
+            match std::fs::hard_link(staged, path) {
+                Ok(()) => {
+                    if let Some(dir) = path.parent()
+                        && let Ok(dir) = std::fs::File::open(dir)
+                    {
+                        let _ = dir.sync_all();
+                    }
+                    let holder = holder.clone();
                     return Ok((
                         RunLock {
                             path: path.to_path_buf(),
@@ -350,6 +381,40 @@ mod tests {
         assert!(err.to_string().contains("drctl resume run-a"), "{err}");
         let (_lock, displaced) = RunLock::acquire(&path, "rb", "run-a", later, false).unwrap();
         assert_eq!(displaced.unwrap().run_id, "run-a");
+    }
+
+    #[test]
+    fn racing_acquirers_see_one_holder_never_a_half_written_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locks/race.lock");
+        for round in 0..40 {
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let results: Vec<_> = (0..8)
+                .map(|i| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        RunLock::acquire(
+                            &path,
+                            "rb",
+                            &format!("run-{round}-{i}"),
+                            Utc::now(),
+                            false,
+                        )
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect();
+            let won = results.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(won, 1, "round {round}");
+            for r in &results {
+                if let Err(e) = r {
+                    assert!(matches!(e, LockError::Held(_)), "round {round}: {e}");
+                }
+            }
+        }
     }
 
     #[test]
