@@ -514,3 +514,61 @@ async fn state_init_is_idempotent_and_bad_state_urls_are_usage_errors() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--state dynamodb://"), "{err}");
 }
+
+#[tokio::test]
+async fn a_deadline_cut_run_is_found_for_continuation_in_both_stores_only_while_recent() {
+    let _guard = common::SandboxGuard::empty().await;
+    for kind in [Kind::Local, Kind::Dynamo] {
+        let backend = Backend::new(kind);
+        let store = backend.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let cut = |run_id: &str| {
+                let mut journal = store.create_journal(run_id).unwrap();
+                let now = Utc::now();
+                journal
+                    .append(
+                        now,
+                        Record::RunStarted {
+                            header: Box::new(header(run_id)),
+                        },
+                    )
+                    .unwrap();
+                journal
+                    .append(
+                        now,
+                        Record::RunFinished {
+                            status: RunStatus::Interrupted,
+                        },
+                    )
+                    .unwrap();
+                journal
+                    .append(
+                        now,
+                        Record::RunInterrupted {
+                            reason: drctl::runner::CONTINUATION_REASON.into(),
+                        },
+                    )
+                    .unwrap();
+            };
+            cut("20200101T000000Z-0ld000");
+            assert_eq!(
+                drctl::runner::continuation_of(&*store, "monthly").unwrap(),
+                None,
+                "{kind:?}: a run cut years ago is not continued by a schedule"
+            );
+            let recent = drctl::runner::new_run_id(Utc::now());
+            cut(&recent);
+            assert_eq!(
+                drctl::runner::continuation_of(&*store, "monthly").unwrap(),
+                Some(recent),
+                "{kind:?}"
+            );
+            assert_eq!(
+                drctl::runner::continuation_of(&*store, "quarterly").unwrap(),
+                None
+            );
+        })
+        .await
+        .unwrap();
+    }
+}

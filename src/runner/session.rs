@@ -138,6 +138,9 @@ pub(crate) fn heartbeat(lock: SharedLock, clock: Clock) -> tokio::task::JoinHand
     })
 }
 
+/// How far back [`continuation_of`] looks for a run to continue.
+pub const CONTINUATION_WINDOW: chrono::Duration = chrono::Duration::days(2);
+
 /// The reason journalled when a run is left for a later invocation to continue.
 pub const CONTINUATION_REASON: &str =
     "deadline: left to be continued by the next invocation (same run, same T0)";
@@ -149,14 +152,23 @@ pub const CONTINUATION_REASON: &str =
 /// `run_resumed` record), so a run is continued once at a time; a run stopped by Ctrl-C,
 /// one that crashed, and one whose drill was finished (undone, reported) never qualify.
 ///
-/// This is the one place that searches runs by drill: it lists run ids and replays each
-/// journal, so a store other than the local directory only needs `run_ids` and journal
-/// reading.
+/// This is the one place that searches runs by drill: it lists run ids and replays the
+/// journals of the runs started in the last [`CONTINUATION_WINDOW`] (run ids begin with their
+/// start time), so a frequent check reads a handful of journals, not the whole history. An
+/// older cut run is left to a `resume` event or `drctl cleanup --all-stale`.
 pub fn continuation_of(store: &dyn Store, drill: &str) -> Result<Option<String>, SessionError> {
     let ids = store
         .run_ids()
         .map_err(|e| SessionError::Io(format!("cannot list the runs: {e}")))?;
+    let since = Utc::now() - CONTINUATION_WINDOW;
     for id in ids.into_iter().rev() {
+        let started = id
+            .get(..16)
+            .and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%SZ").ok())
+            .map(|t| t.and_utc());
+        if started.is_some_and(|t| t < since) {
+            break; // ids are oldest first: every remaining one is older
+        }
         let Some(entries) = store.read_journal(&id)? else {
             continue;
         };
