@@ -583,6 +583,24 @@ async fn without_the_function_environment_drctl_reports_an_init_error_instead_of
 }
 
 #[tokio::test]
+async fn an_invalid_configuration_file_in_the_package_is_an_init_error_naming_it() {
+    let function = Function::new();
+    std::fs::write(
+        function.home().join("drctl.toml"),
+        "notify = \"arn:aws:sns:us-west-2:123456789012:dr\"\nstat = \"x\"\n",
+    )
+    .unwrap();
+    let mut api = RuntimeApi::start().await;
+    let mut lambda = function.start(&api, 60, &[]);
+    let posted = api.next_post(&mut lambda).await;
+    assert_eq!(posted.kind, "init_error", "{posted:?}");
+    let message = posted.body["errorMessage"].as_str().unwrap();
+    assert!(message.contains("drctl.toml:2:1"), "{message}");
+    assert!(message.contains("unknown field `stat`"), "{message}");
+    assert_eq!(lambda.child.wait().unwrap().code(), Some(2));
+}
+
+#[tokio::test]
 async fn with_the_dynamodb_store_another_container_continues_the_cut_drill() {
     // Lambda may run the next invocation in a new container with an empty /tmp: only the
     // shared store carries the run over. Container A is cut by its deadline and killed;

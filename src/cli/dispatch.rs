@@ -17,6 +17,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("error: {error}");
+            if matches!(cli.command, Command::Lambda(_)) {
+                lambda::report_init_error(&error.to_string());
+            }
             return Exit::Invalid.into();
         }
     };

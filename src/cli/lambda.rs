@@ -231,6 +231,18 @@ async fn init_failed(api: &str, e: anyhow::Error) -> anyhow::Result<Exit> {
 
 /// POST the init error with a plain HTTP/1.1 client (lambda_runtime only reports init
 /// errors of its own).
+/// A failure before the handler exists (e.g. an invalid configuration file): report it to
+/// the runtime as an init error, as [`run`] does for its own failures.
+pub(crate) fn report_init_error(message: &str) {
+    let api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
+    if api.is_empty() {
+        return;
+    }
+    if let Ok(rt) = super::execute::runtime() {
+        rt.block_on(post_init_error(&api, message));
+    }
+}
+
 async fn post_init_error(api: &str, message: &str) {
     use http_body_util::Full;
     use hyper_util::client::legacy::Client;
