@@ -79,6 +79,23 @@ async fn notifications(
     got
 }
 
+/// The seed's alert topic with a queue subscribed, and prod-infra/backend's replica lagging
+/// behind a new version whose value holds [`MARKER`].
+async fn alerts_with_a_lagging_secret() -> (String, aws_sdk_sqs::Client, String) {
+    let topic = format!(
+        "arn:aws:sns:{}:{}:prod-infra-dr-alerts",
+        common::RECOVERY,
+        common::ACCOUNT
+    );
+    let (sqs, queue) = subscribed_queue(common::RECOVERY, &topic).await;
+    common::lag_secret(
+        "prod-infra/backend",
+        common::RECOVERY,
+        Some(&format!("{{\"rotated\":\"{MARKER}\"}}")),
+    );
+    (topic, sqs, queue)
+}
+
 fn subject(n: &Value) -> &str {
     n["Subject"].as_str().unwrap_or("")
 }
@@ -87,18 +104,8 @@ fn subject(n: &Value) -> &str {
 async fn a_drill_announces_its_start_and_its_missed_target_on_the_topic() {
     let _guard = common::SandboxGuard::seeded().await;
     let (_dir, state) = state_dir();
-    let topic = format!(
-        "arn:aws:sns:{}:{}:prod-infra-dr-alerts",
-        common::RECOVERY,
-        common::ACCOUNT
-    );
-    let (sqs, queue) = subscribed_queue(common::RECOVERY, &topic).await;
     // The quarterly drill reads this secret's replica: its new value must not travel.
-    common::lag_secret(
-        "prod-infra/backend",
-        common::RECOVERY,
-        Some(&format!("{{\"rotated\":\"{MARKER}\"}}")),
-    );
+    let (topic, sqs, queue) = alerts_with_a_lagging_secret().await;
     let mut cmd = drctl(&state);
     cmd.args([
         "--notify",
@@ -291,18 +298,8 @@ async fn a_publish_that_does_not_answer_is_given_up_within_its_bound() {
 async fn check_notifies_only_when_the_exposure_is_over_target_and_never_a_secret_value() {
     let _guard = common::SandboxGuard::seeded().await;
     let (_dir, state) = state_dir();
-    let topic = format!(
-        "arn:aws:sns:{}:{}:prod-infra-dr-alerts",
-        common::RECOVERY,
-        common::ACCOUNT
-    );
-    let (sqs, queue) = subscribed_queue(common::RECOVERY, &topic).await;
     // A lagging replica with a new value: the check reports the lag, never the value.
-    common::lag_secret(
-        "prod-infra/backend",
-        common::RECOVERY,
-        Some(&format!("{{\"rotated\":\"{MARKER}\"}}")),
-    );
+    let (topic, sqs, queue) = alerts_with_a_lagging_secret().await;
     let is_check = |n: &Value| subject(n).starts_with("drctl: RPO exposure over target");
 
     // Within target (the monthly drill's 1 h target against a 17-minute-old backup): silent.

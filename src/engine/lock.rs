@@ -21,7 +21,8 @@ pub fn lease() -> Duration {
         .unwrap_or(Duration::from_secs(120))
 }
 
-fn lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
+/// When a lease taken or renewed at `now` runs out.
+pub fn lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
     now + chrono::Duration::from_std(lease()).unwrap_or_default()
 }
 

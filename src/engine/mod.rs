@@ -14,6 +14,7 @@ pub use journal::{
 };
 pub use lock::{
     HeldLock, LockError, LockHolder, RunLock, SharedLock, holder as lock_holder, hostname, lease,
+    lease_until,
 };
 pub use scheduler::{Engine, ExecPlan, ExecStep, Interrupts, RunOptions, resolve_step_refs};
 pub use state::{RunState, StepState, StepStatus, UndoStatus};

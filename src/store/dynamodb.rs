@@ -38,7 +38,7 @@ use super::{Store, StoreError};
 use crate::aws::{AwsClients, AwsError, AwsSettings, aws_err};
 use crate::engine::{
     Entry, HeldLock, JOURNAL_VERSION, JournalError, JournalSink, LockError, LockHolder, Record,
-    hostname, lease,
+    hostname, lease_until,
 };
 use crate::report::{HistoryEntry, Report};
 
@@ -423,7 +423,7 @@ impl Store for DynamoStore {
             host: hostname(),
             pid: std::process::id(),
             acquired_at: now,
-            lease_until: now + chrono::Duration::from_std(lease()).unwrap_or_default(),
+            lease_until: lease_until(now),
         };
         let token = uuid::Uuid::new_v4().to_string();
         let remote = |e: AwsError| LockError::Remote {
@@ -681,7 +681,7 @@ impl HeldLock for DynamoLock {
         if self.kept {
             return Ok(());
         }
-        self.holder.lease_until = now + chrono::Duration::from_std(lease()).unwrap_or_default();
+        self.holder.lease_until = lease_until(now);
         self.write()
     }
 
