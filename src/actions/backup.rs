@@ -12,7 +12,7 @@ use aws_sdk_backup::types::{BackupJobState, CopyJobState, RecoveryPointStatus, R
 
 use super::spec::{self, ActionSpec};
 use super::{Action, ActionError, BoxFuture, Poll, StepContext, StepOutcome, on, poll_until};
-use crate::aws::{AwsClients, aws_err, to_chrono};
+use crate::aws::{AwsClients, all_pages, aws_err, to_chrono};
 use crate::measure::{Evidence, EvidenceKind};
 
 /// A recovery point chosen for a restore or copy.
@@ -116,52 +116,50 @@ pub(crate) async fn newest_point(
             size_bytes: out.backup_size_in_bytes(),
         }));
     }
-    let mut best: Option<ChosenPoint> = None;
-    let mut next: Option<String> = None;
-    loop {
+    let points = all_pages(|token| {
         let mut req = client
             .list_recovery_points_by_backup_vault()
-            .backup_vault_name(vault);
+            .backup_vault_name(vault)
+            .set_next_token(token);
         if let Some(arn) = resource_arn {
             req = req.by_resource_arn(arn);
         }
-        if let Some(token) = &next {
-            req = req.next_token(token);
+        async move {
+            let out = req
+                .send()
+                .await
+                .map_err(aws_err("backup:ListRecoveryPointsByBackupVault"))?;
+            let next = out.next_token().map(str::to_owned);
+            Ok((out.recovery_points.unwrap_or_default(), next))
         }
-        let out = req
-            .send()
-            .await
-            .map_err(aws_err("backup:ListRecoveryPointsByBackupVault"))
-            .map_err(on(where_.clone()))?;
-        for rp in out.recovery_points() {
-            if rp.status() != Some(&RecoveryPointStatus::Completed) {
-                continue;
-            }
-            if let Some(want) = resource_arn
-                && rp.resource_arn() != Some(want)
-            {
-                continue;
-            }
-            let (Some(arn), Some(created)) = (rp.recovery_point_arn(), rp.creation_date()) else {
-                continue;
-            };
-            let created_at = to_chrono(created);
-            if let PointSelector::LatestBefore(limit) = selector
-                && created_at >= *limit
-            {
-                continue;
-            }
-            if best.as_ref().is_none_or(|b| created_at > b.created_at) {
-                best = Some(ChosenPoint {
-                    arn: arn.to_string(),
-                    created_at,
-                    size_bytes: rp.backup_size_in_bytes(),
-                });
-            }
+    })
+    .await
+    .map_err(on(where_.clone()))?;
+    let mut best: Option<ChosenPoint> = None;
+    for rp in &points {
+        if rp.status() != Some(&RecoveryPointStatus::Completed) {
+            continue;
         }
-        next = out.next_token().map(str::to_owned);
-        if next.is_none() {
-            break;
+        if let Some(want) = resource_arn
+            && rp.resource_arn() != Some(want)
+        {
+            continue;
+        }
+        let (Some(arn), Some(created)) = (rp.recovery_point_arn(), rp.creation_date()) else {
+            continue;
+        };
+        let created_at = to_chrono(created);
+        if let PointSelector::LatestBefore(limit) = selector
+            && created_at >= *limit
+        {
+            continue;
+        }
+        if best.as_ref().is_none_or(|b| created_at > b.created_at) {
+            best = Some(ChosenPoint {
+                arn: arn.to_string(),
+                created_at,
+                size_bytes: rp.backup_size_in_bytes(),
+            });
         }
     }
     Ok(best)

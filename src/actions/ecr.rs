@@ -31,7 +31,7 @@ use aws_sdk_ecr::types::{
 
 use super::spec::{self, ActionSpec};
 use super::{Action, ActionError, BoxFuture, StepContext, StepOutcome, on};
-use crate::aws::{AwsClients, AwsError, aws_err, to_chrono};
+use crate::aws::{AwsClients, AwsError, all_pages, aws_err, to_chrono};
 use crate::measure::{Evidence, EvidenceKind};
 
 /// Media types BatchGetImage may return: every kind, so the manifest comes back exactly as
@@ -171,41 +171,37 @@ pub(crate) async fn list_images(
     repository: &str,
 ) -> Result<Option<Vec<ImageRef>>, ActionError> {
     let client = aws.ecr(region);
-    let mut images = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let out = match client
+    let details: Result<Vec<_>, AwsError> = all_pages(|token| {
+        let req = client
             .describe_images()
             .repository_name(repository)
-            .set_next_token(next.clone())
-            .send()
-            .await
-            .map_err(aws_err("ecr:DescribeImages"))
-        {
-            Ok(out) => out,
-            Err(e) if e.code.as_deref() == Some("RepositoryNotFoundException") => return Ok(None),
-            Err(e) => return Err(on(repo_at(repository, region))(e)),
-        };
-        for detail in out.image_details() {
-            let Some(digest) = detail.image_digest() else {
-                continue;
-            };
-            images.push(ImageRef {
-                repository: repository.to_string(),
-                digest: digest.to_string(),
-                tags: detail.image_tags().to_vec(),
-                pushed_at: detail.image_pushed_at().map(to_chrono),
-                media_type: detail.image_manifest_media_type().map(str::to_owned),
-            });
+            .set_next_token(token);
+        async move {
+            let out = req.send().await.map_err(aws_err("ecr:DescribeImages"))?;
+            let next = out.next_token().map(str::to_owned);
+            Ok((out.image_details.unwrap_or_default(), next))
         }
-        next = out
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
-        if next.is_none() {
-            return Ok(Some(images));
-        }
-    }
+    })
+    .await;
+    let details = match details {
+        Ok(details) => details,
+        Err(e) if e.code.as_deref() == Some("RepositoryNotFoundException") => return Ok(None),
+        Err(e) => return Err(on(repo_at(repository, region))(e)),
+    };
+    Ok(Some(
+        details
+            .iter()
+            .filter_map(|detail| {
+                Some(ImageRef {
+                    repository: repository.to_string(),
+                    digest: detail.image_digest()?.to_string(),
+                    tags: detail.image_tags().to_vec(),
+                    pushed_at: detail.image_pushed_at().map(to_chrono),
+                    media_type: detail.image_manifest_media_type().map(str::to_owned),
+                })
+            })
+            .collect(),
+    ))
 }
 
 /// The source repositories to check (all of them when `names` is empty), with their
@@ -216,32 +212,27 @@ pub(crate) async fn source_repositories(
     names: &[String],
 ) -> Result<Vec<Repository>, ActionError> {
     let client = aws.ecr(source);
-    let mut repos = Vec::new();
-    let mut next: Option<String> = None;
     let resource = if names.is_empty() {
         format!("repositories in {source}")
     } else {
         format!("repositories {} ({source})", names.join(", "))
     };
-    loop {
-        let mut req = client.describe_repositories().set_next_token(next.clone());
+    all_pages(|token| {
+        let mut req = client.describe_repositories().set_next_token(token);
         if !names.is_empty() {
             req = req.set_repository_names(Some(names.to_vec()));
         }
-        let out = req
-            .send()
-            .await
-            .map_err(aws_err("ecr:DescribeRepositories"))
-            .map_err(on(resource.clone()))?;
-        repos.extend(out.repositories().iter().cloned());
-        next = out
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
-        if next.is_none() {
-            return Ok(repos);
+        async move {
+            let out = req
+                .send()
+                .await
+                .map_err(aws_err("ecr:DescribeRepositories"))?;
+            let next = out.next_token().map(str::to_owned);
+            Ok((out.repositories.unwrap_or_default(), next))
         }
-    }
+    })
+    .await
+    .map_err(on(resource))
 }
 
 /// Everything earlier attempts journalled under `key`.

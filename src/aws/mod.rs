@@ -2,9 +2,11 @@
 
 mod error;
 mod factory;
+mod pages;
 
 pub use error::{AwsError, ErrorClass, aws_err, classify_code};
 pub use factory::{AwsClients, AwsSettings, SetupError};
+pub use pages::all_pages;
 
 /// Convert an SDK timestamp to chrono.
 pub fn to_chrono(t: &aws_smithy_types::DateTime) -> chrono::DateTime<chrono::Utc> {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use aws_sdk_backup::types::BackupSelection;
 
 use crate::actions::{ActionError, on};
-use crate::aws::{AwsClients, aws_err};
+use crate::aws::{AwsClients, all_pages, aws_err};
 use crate::runbook::{ScheduleGaps, schedule_gaps};
 
 /// One backup rule that protects a file system.
@@ -195,29 +195,23 @@ impl PlanBook {
 async fn read_plans(aws: &AwsClients, region: &str) -> Result<Vec<Plan>, ActionError> {
     let client = aws.backup(region);
     let where_ = format!("backup plans in {region}");
-    let mut ids = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let out = client
-            .list_backup_plans()
-            .set_next_token(next.clone())
-            .send()
-            .await
-            .map_err(aws_err("backup:ListBackupPlans"))
-            .map_err(on(where_.clone()))?;
-        ids.extend(
-            out.backup_plans_list()
+    let ids = all_pages(|token| {
+        let req = client.list_backup_plans().set_next_token(token);
+        async move {
+            let out = req
+                .send()
+                .await
+                .map_err(aws_err("backup:ListBackupPlans"))?;
+            let ids = out
+                .backup_plans_list()
                 .iter()
-                .filter_map(|p| p.backup_plan_id().map(str::to_owned)),
-        );
-        next = out
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
-        if next.is_none() {
-            break;
+                .filter_map(|p| p.backup_plan_id().map(str::to_owned))
+                .collect();
+            Ok((ids, out.next_token().map(str::to_owned)))
         }
-    }
+    })
+    .await
+    .map_err(on(where_))?;
     let mut plans = Vec::new();
     for id in ids {
         let resource = format!("backup plan {id} ({region})");
@@ -231,30 +225,26 @@ async fn read_plans(aws: &AwsClients, region: &str) -> Result<Vec<Plan>, ActionE
         let Some(plan) = out.backup_plan() else {
             continue;
         };
-        let mut selection_ids = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
-            let out = client
+        let selection_ids = all_pages(|token| {
+            let req = client
                 .list_backup_selections()
                 .backup_plan_id(&id)
-                .set_next_token(next.clone())
-                .send()
-                .await
-                .map_err(aws_err("backup:ListBackupSelections"))
-                .map_err(on(resource.clone()))?;
-            selection_ids.extend(
-                out.backup_selections_list()
+                .set_next_token(token);
+            async move {
+                let out = req
+                    .send()
+                    .await
+                    .map_err(aws_err("backup:ListBackupSelections"))?;
+                let ids = out
+                    .backup_selections_list()
                     .iter()
-                    .filter_map(|s| s.selection_id().map(str::to_owned)),
-            );
-            next = out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
-            if next.is_none() {
-                break;
+                    .filter_map(|s| s.selection_id().map(str::to_owned))
+                    .collect();
+                Ok((ids, out.next_token().map(str::to_owned)))
             }
-        }
+        })
+        .await
+        .map_err(on(resource.clone()))?;
         let mut selections = Vec::new();
         for selection in selection_ids {
             let out = client
