@@ -24,7 +24,7 @@ use aws_sdk_secretsmanager::types::{ReplicaRegionType, StatusType};
 
 use super::spec::{self, ActionSpec};
 use super::{Action, ActionError, BoxFuture, Mode, Poll, StepContext, StepOutcome, on, poll_until};
-use crate::aws::{AwsClients, AwsError, ErrorClass, aws_err, to_chrono};
+use crate::aws::{AwsClients, AwsError, ErrorClass, all_pages, aws_err, to_chrono};
 use crate::measure::{Evidence, EvidenceKind};
 
 /// `secrets.replicate`.
@@ -86,32 +86,27 @@ async fn version_dates(
     name: &str,
 ) -> Result<HashMap<String, DateTime<Utc>>, ActionError> {
     let client = aws.secrets(region);
-    let mut dates = HashMap::new();
-    let mut next: Option<String> = None;
-    loop {
-        let out = client
+    let versions = all_pages(|token| {
+        let req = client
             .list_secret_version_ids()
             .secret_id(name)
             .include_deprecated(true)
-            .set_next_token(next.clone())
-            .send()
-            .await
-            .map_err(aws_err("secretsmanager:ListSecretVersionIds"))
-            .map_err(on(secret_at(name, region)))?;
-        for v in out.versions() {
-            if let (Some(id), Some(created)) = (v.version_id(), v.created_date()) {
-                dates.insert(id.to_string(), to_chrono(created));
-            }
+            .set_next_token(token);
+        async move {
+            let out = req
+                .send()
+                .await
+                .map_err(aws_err("secretsmanager:ListSecretVersionIds"))?;
+            let next = out.next_token().map(str::to_owned);
+            Ok((out.versions.unwrap_or_default(), next))
         }
-        // Some endpoints answer an empty token on the last page.
-        next = out
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
-        if next.is_none() {
-            return Ok(dates);
-        }
-    }
+    })
+    .await
+    .map_err(on(secret_at(name, region)))?;
+    Ok(versions
+        .iter()
+        .filter_map(|v| Some((v.version_id()?.to_string(), to_chrono(v.created_date()?))))
+        .collect())
 }
 
 /// RPO evidence of the replica of `name` in `replica_region`, from both sides' version ids,
@@ -341,11 +336,17 @@ impl Action for Replicate {
             let client = ctx.aws.secrets(&source);
             let mut added = prior_names(ctx, "secret_replicating");
             let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
+            // Replicas already InSync when first described need no second look.
+            let mut not_in_sync = Vec::new();
             for name in &names {
                 let primary = describe(&ctx.aws, &source, name)
                     .await
                     .map_err(on(secret_at(name, &source)))?;
-                if replica_status(&primary, &region).is_some() {
+                let status = replica_status(&primary, &region);
+                if !matches!(status, Some((StatusType::InSync, _))) {
+                    not_in_sync.push(name.clone());
+                }
+                if status.is_some() {
                     // An existing replica: measure how current it is before waiting on it.
                     if let Ok(replica) = describe(&ctx.aws, &region, name).await {
                         let ev =
@@ -368,7 +369,7 @@ impl Action for Replicate {
                     added.push(name.clone());
                 }
             }
-            wait_in_sync(ctx, &source, &region, &names).await?;
+            wait_in_sync(ctx, &source, &region, &not_in_sync).await?;
             for name in &names {
                 if evidence.contains_key(name) {
                     continue;
@@ -436,14 +437,15 @@ impl Action for Replicate {
 }
 
 /// Evidence for every secret before anything is promoted, journalled so that a resumed
-/// step reports the state it found, not the promoted copy's. Also returns each replica's
-/// replication status as the primary reported it (None when the primary did not answer).
+/// step reports the state it found, not the promoted copy's. Also returns, per secret, the
+/// replica as described and its replication status as the primary reported it (None when
+/// the primary did not answer).
 async fn evidence_before(
     ctx: &StepContext,
     source: &str,
     region: &str,
     names: &[String],
-) -> Result<(Vec<Evidence>, BTreeMap<String, Option<StatusType>>), ActionError> {
+) -> Result<(Vec<Evidence>, BTreeMap<String, Before>), ActionError> {
     let mut evidence = Vec::new();
     let mut statuses = BTreeMap::new();
     let prior: BTreeMap<String, Evidence> = ctx
@@ -461,24 +463,22 @@ async fn evidence_before(
             Err(e) if matches!(e.class, ErrorClass::Retryable | ErrorClass::InDoubt) => Err(e),
             Err(e) => return Err(on(secret_at(name, source))(e)),
         };
-        statuses.insert(
-            name.clone(),
-            primary
-                .as_ref()
-                .ok()
-                .and_then(|p| replica_status(p, region))
-                .map(|(s, _)| s),
-        );
+        let status = primary
+            .as_ref()
+            .ok()
+            .and_then(|p| replica_status(p, region))
+            .map(|(s, _)| s);
         if let Some(ev) = prior.get(name) {
             evidence.push(ev.clone());
-            continue;
+        } else {
+            let ev = match &primary {
+                Ok(p) => step_evidence(ctx, name, source, region, p, &replica).await?,
+                Err(e) => replica_only_evidence(ctx, name, source, region, &replica, e).await?,
+            };
+            fresh.insert(name.clone(), ev.clone());
+            evidence.push(ev);
         }
-        let ev = match &primary {
-            Ok(p) => step_evidence(ctx, name, source, region, p, &replica).await?,
-            Err(e) => replica_only_evidence(ctx, name, source, region, &replica, e).await?,
-        };
-        fresh.insert(name.clone(), ev.clone());
-        evidence.push(ev);
+        statuses.insert(name.clone(), Before { replica, status });
     }
     if !fresh.is_empty() {
         let mut all = prior;
@@ -486,6 +486,12 @@ async fn evidence_before(
         ctx.note(json!({ "secret_evidence": all }))?;
     }
     Ok((evidence, statuses))
+}
+
+/// A replica as [`evidence_before`] found it.
+struct Before {
+    replica: DescribeSecretOutput,
+    status: Option<StatusType>,
 }
 
 impl Action for Promote {
@@ -519,14 +525,14 @@ impl Action for Promote {
             let mut promoted = prior_names(ctx, "secret_promoting");
             let mut checked = Vec::new();
             for name in &names {
-                let replica = describe(&ctx.aws, &region, name)
-                    .await
-                    .map_err(on(secret_at(name, &region)))?;
-                if standalone(&replica, &region) {
+                let Some(Before { replica, status }) = statuses.get(name) else {
+                    continue;
+                };
+                if standalone(replica, &region) {
                     checked.push(format!("{name}: already standalone"));
                     continue;
                 }
-                let status = statuses.get(name).cloned().flatten();
+                let status = status.clone();
                 if ctx.mode == Mode::DrillIsolated {
                     if status == Some(StatusType::Failed) {
                         return Err(ActionError::fatal(
