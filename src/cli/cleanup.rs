@@ -82,7 +82,7 @@ pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
         if runs.is_empty() {
             return anyhow::Ok(Vec::new());
         }
-        let (engine, progress, _) = engine_for(settings, format).await?;
+        let (engine, progress) = engine_for(settings, format).await?;
         let mut outcomes = Vec::new();
         for run_id in runs {
             if let Some(why) = stale

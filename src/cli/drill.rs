@@ -46,7 +46,8 @@ pub fn run(settings: &Settings, args: &DrillArgs) -> anyhow::Result<Exit> {
             return Ok(exit);
         }
         // Pre-checks: credentials (fail fast) and the lock, before the incident clock starts.
-        let (engine, progress, store) = engine_for(settings, format).await?;
+        let (engine, progress) = engine_for(settings, format).await?;
+        let store = settings.store()?;
         let mut request = drill_request(runbook, drill, mode, args.vars.map(), args.max_parallel);
         request.force_unlock = args.force_unlock;
         let ctx = RunContext {

@@ -35,20 +35,20 @@ pub(crate) async fn aws_clients(settings: &Settings) -> anyhow::Result<AwsClient
 }
 
 /// What a command that runs steps needs: the engine (AWS clients with credentials checked,
-/// the clock, the event sink of `progress`), the progress view and the state store.
+/// the clock, the event sink of `progress`) and the progress view. The state store is
+/// `Settings::store`, built once by each caller.
 pub(crate) async fn engine_for(
     settings: &Settings,
     format: OutputFormat,
-) -> anyhow::Result<(Engine, Progress, crate::store::SharedStore)> {
+) -> anyhow::Result<(Engine, Progress)> {
     let aws = aws_clients(settings).await?;
-    let store = settings.store()?;
     let progress = Progress::new(view_for(settings, format));
     let engine = Engine {
         aws,
         clock: crate::measure::Clock::system(),
         sink: progress.sink(),
     };
-    Ok((engine, progress, store))
+    Ok((engine, progress))
 }
 
 /// The event view for an output format.

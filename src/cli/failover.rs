@@ -148,7 +148,8 @@ pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
         if let Err(exit) = confirm("fail over", &runbook, args.yes) {
             return Ok(exit);
         }
-        let (engine, progress, store) = engine_for(settings, format).await?;
+        let (engine, progress) = engine_for(settings, format).await?;
+        let store = settings.store()?;
         let clock = engine.clock;
         let request = RunRequest {
             command: "failover".into(),

@@ -275,7 +275,8 @@ impl Handler {
     /// Build the AWS clients and check the credentials once (run events print as JSON lines
     /// on stdout, the Lambda log).
     async fn new(init: Init) -> anyhow::Result<Handler> {
-        let (engine, progress, store) = engine_for(&init.settings, OutputFormat::Jsonl).await?;
+        let (engine, progress) = engine_for(&init.settings, OutputFormat::Jsonl).await?;
+        let store = init.settings.store()?;
         Ok(Handler {
             settings: init.settings,
             engine,

@@ -33,7 +33,7 @@ pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
             Ok(s) => s,
             Err(e) => return Ok(session_error(settings, e)),
         };
-        let (engine, progress, _) = engine_for(settings, format).await?;
+        let (engine, progress) = engine_for(settings, format).await?;
         let ctx = RunContext {
             settings,
             engine: &engine,
