@@ -165,6 +165,13 @@ def clear_requests(body: dict[str, Any], args: dict[str, str], query: dict[str, 
     return 200, {"count": 0, "requests": []}
 
 
+@route("GET", "/contract")
+def get_contract(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import contract
+
+    return 200, contract.report()
+
+
 # --- state shortcuts ---------------------------------------------------------------------
 
 

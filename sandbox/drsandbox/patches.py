@@ -12,4 +12,7 @@ def install() -> None:
 
     for module in (ext_backup, ext_efs, ext_secrets, ext_ecr, ext_route53, ext_ecs):
         module.install()
+    from . import contract
+
+    contract.install()  # last: it enumerates what the others installed
     _INSTALLED["done"] = True

@@ -91,6 +91,9 @@ fn start_server() -> Server {
         .arg(&script)
         .args(["serve", "--port", "0", "--watch-stdin"])
         .env("SANDBOX_STATE_DIR", &state_dir)
+        // Every answer of an operation the extension adds or changes is checked against
+        // botocore's output shape; a violation fails the calling test with a 500.
+        .env("SANDBOX_CONTRACT", "strict")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
