@@ -19,6 +19,14 @@ Handler = Callable[[dict[str, Any], dict[str, str], dict[str, str]], tuple[int, 
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 
 
+class Raw:
+    """A control answer that is not JSON (e.g. a blob GetDownloadUrlForLayer points at)."""
+
+    def __init__(self, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self.data = data
+        self.content_type = content_type
+
+
 class ControlError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -65,10 +73,13 @@ def handle(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     except Exception as err:  # noqa: BLE001 - the control API reports, never crashes the server
         traceback.print_exc()
         status, payload = 500, {"error": f"{type(err).__name__}: {err}"}
-    data = json.dumps(payload, default=str).encode()
+    if isinstance(payload, Raw):
+        data, content_type = payload.data, payload.content_type
+    else:
+        data, content_type = json.dumps(payload, default=str).encode(), "application/json"
     start_response(
         f"{status} {'OK' if status < 400 else 'Error'}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+        [("Content-Type", content_type), ("Content-Length", str(len(data)))],
     )
     return [data]
 
@@ -236,6 +247,20 @@ def ecr_unreplicated(body: dict[str, Any], args: dict[str, str], query: dict[str
         body["tag"],
         body.get("manifest"),
     )
+
+
+@route("GET", "/ecr/blob")
+def ecr_blob(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    """What GetDownloadUrlForLayer's URL serves: the blob's bytes."""
+    from . import ext_ecr
+
+    missing = [k for k in ("registry", "region", "repository", "digest") if not query.get(k)]
+    if missing:
+        raise ControlError(400, f"query parameters {missing} are required")
+    data = ext_ecr.blob(query["registry"], query["region"], query["repository"], query["digest"])
+    if data is None:
+        raise ControlError(404, f"no blob {query['digest']} in {query['repository']} ({query['region']})")
+    return 200, Raw(data)
 
 
 @route("POST", "/ecr/fail-replication")

@@ -9,8 +9,11 @@ every other id is the same from one seed to the next.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
+import io
 import json
+import tarfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -107,30 +110,65 @@ def fixed_id(module: Any, name: str, value: str) -> Iterator[None]:
         setattr(module, name, original)
 
 
-def manifest_for(repository: str, tag: str) -> str:
-    """A hand-built Docker schema-2 manifest, deterministic per repository and tag."""
+LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+CONFIG_MEDIA_TYPE = "application/vnd.docker.container.image.v1+json"
+MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
-    def digest(text: str) -> str:
-        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+def _layer(files: dict[str, str]) -> tuple[bytes, str]:
+    """A real, small, reproducible layer: (tar.gz bytes, diff id = SHA-256 of the tar)."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for path, text in sorted(files.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(path)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            tar.addfile(info, io.BytesIO(data))
+    tar_bytes = raw.getvalue()
+    packed = io.BytesIO()
+    with gzip.GzipFile(fileobj=packed, mode="wb", mtime=0) as gz:
+        gz.write(tar_bytes)
+    return packed.getvalue(), "sha256:" + hashlib.sha256(tar_bytes).hexdigest()
+
+
+def image_for(repository: str, tag: str) -> dict[str, Any]:
+    """A Docker schema-2 image of `repository` at `tag`: its blobs and its manifest.
+
+    Three layers, as a build would make them: a base layer every image shares, a runtime
+    layer per repository, an application layer per tag; and a config naming their diff ids.
+    The same repository and tag always give the same bytes, hence the same digests.
+    """
+    service = repository.split("/")[-1]
+    layers = [
+        _layer({"etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n'}),
+        _layer({f"opt/{service}/runtime.txt": f"runtime of {repository}\n"}),
+        _layer({f"opt/{service}/VERSION": f"{repository} {tag}\n"}),
+    ]
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Env": [f"SERVICE={service}", f"VERSION={tag}"], "Cmd": [f"/opt/{service}/start"]},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id for _, diff_id in layers]},
+            "history": [{"created_by": f"sandbox seed: {repository}:{tag} layer {i}"} for i in range(len(layers))],
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
+
+    def ref(data: bytes, media_type: str) -> dict[str, Any]:
+        return {"mediaType": media_type, "size": len(data), "digest": "sha256:" + hashlib.sha256(data).hexdigest()}
 
     manifest = {
         "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {
-            "mediaType": "application/vnd.docker.container.image.v1+json",
-            "size": 7023,
-            "digest": digest(f"config:{repository}:{tag}"),
-        },
-        "layers": [
-            {
-                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                "size": 32654 + i * 1000,
-                "digest": digest(f"layer{i}:{repository}:{tag}"),
-            }
-            for i in range(3)
-        ],
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": ref(config, CONFIG_MEDIA_TYPE),
+        "layers": [ref(data, LAYER_MEDIA_TYPE) for data, _ in layers],
     }
-    return json.dumps(manifest, indent=3)
+    return {
+        "manifest": json.dumps(manifest, indent=3),
+        "blobs": [(config, CONFIG_MEDIA_TYPE)] + [(data, LAYER_MEDIA_TYPE) for data, _ in layers],
+    }
 
 
 def _network(region: str) -> dict[str, Any]:
@@ -299,7 +337,8 @@ def _backup() -> dict[str, Any]:
     }
 
 
-def _ecr() -> dict[str, Any]:
+def seed_images() -> dict[str, Any]:
+    """ECR: the repositories in both regions, each image pushed with its blobs, replicated."""
     now = state.now()
     source = backend("ecr", ACCOUNT, PRIMARY)
     backend("ecr", ACCOUNT, RECOVERY)
@@ -433,7 +472,7 @@ def seed() -> dict[str, Any]:
         "efs": {"qdrant": efs},
         "ecs": {"cluster": CLUSTER, PRIMARY: _ecs(PRIMARY), RECOVERY: _ecs(RECOVERY)},
         "backup": _backup(),
-        "ecr": _ecr(),
+        "ecr": seed_images(),
         "secrets": _secrets(),
         "route53": _route53(),
         "sns": {"topic": TOPIC, "arns": _sns()},
