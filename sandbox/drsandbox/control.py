@@ -277,6 +277,25 @@ def efs_size(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) 
     return 200, ext_efs.set_size(_account(body), body.get("region", seed.PRIMARY), args["fs_id"], int(body["size_bytes"]))
 
 
+@route("GET", "/efs/(?P<fs_id>[^/]+)/contents")
+def efs_contents(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import ext_efs, seed
+
+    return 200, ext_efs.contents(_account(query), query.get("region", seed.PRIMARY), args["fs_id"])
+
+
+@route("POST", "/backup/next-job-outcome")
+def backup_next_job_outcome(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import ext_backup
+
+    for key in ("job", "state"):
+        if key not in body:
+            raise ControlError(400, 'body must be {"job": "backup"|"copy"|"restore", "state": "PARTIAL"|"FAILED", ...}')
+    return 200, ext_backup.next_outcome(
+        str(body["job"]), str(body["state"]), body.get("region"), int(body.get("count", 1)), body.get("message")
+    )
+
+
 @route("GET", "/app/(?P<region>[a-z0-9-]+)/health")
 def app_health(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
     from . import ext_ecs

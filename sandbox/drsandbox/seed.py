@@ -22,7 +22,7 @@ from moto.ec2.models import subnets as ec2_subnets
 from moto.ec2.models import vpcs as ec2_vpcs
 from moto.moto_api._internal import mock_random
 
-from . import ext_backup, ext_ecr, ext_ecs, state
+from . import ext_backup, ext_ecr, ext_ecs, ext_efs, state
 from .common import backend
 
 ACCOUNT = state.ACCOUNT
@@ -245,6 +245,7 @@ def _efs() -> dict[str, Any]:
     fs._size_value = QDRANT_SIZE
     efs.file_systems_by_id[QDRANT_FS_ID] = fs
     efs.tagging_service.tag_resource(QDRANT_FS_ID, [{"Key": "Name", "Value": QDRANT_TOKEN}])
+    ext_efs.mark_live(ACCOUNT, PRIMARY, QDRANT_FS_ID)  # production: the live Qdrant index
     mount_targets = []
     for subnet_id, _zone, _cidr in NETWORK[PRIMARY]["subnets"]:
         mt = efs.create_mount_target(QDRANT_FS_ID, subnet_id, security_groups=[NETWORK[PRIMARY]["efs_security_group"]])
