@@ -125,6 +125,17 @@ def reset(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> 
 def seed_route(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
     from . import seed
 
+    if body.get("reset"):
+        reset_all()
+    found = seed.already_seeded()
+    if found:
+        raise ControlError(
+            409,
+            "the sandbox is already seeded ("
+            + ", ".join(found)
+            + " exist): seeding again needs a reset first: `sandbox/sandbox seed --reset` "
+            '(POST /_sandbox/seed {"reset": true}) or `sandbox/sandbox reset` then `seed`',
+        )
     return 200, seed.seed()
 
 

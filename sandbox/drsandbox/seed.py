@@ -20,6 +20,7 @@ from typing import Any
 from moto.ec2.models import security_groups as ec2_security_groups
 from moto.ec2.models import subnets as ec2_subnets
 from moto.ec2.models import vpcs as ec2_vpcs
+from moto.backends import get_backend
 from moto.moto_api._internal import mock_random
 
 from . import ext_backup, ext_ecr, ext_ecs, ext_efs, state
@@ -348,7 +349,10 @@ def seed_images() -> dict[str, Any]:
         repo = source.create_repository(repository, None, None, None, None, [])
         images = []
         for index, (tag, age_days) in enumerate(IMAGE_TAGS):
-            manifest = manifest_for(repository, tag)
+            built = image_for(repository, tag)
+            for data, media_type in built["blobs"]:
+                ext_ecr.store_blob(repo, data, media_type)
+            manifest = built["manifest"]
             image = source.put_image(repository, manifest, tag, None)
             image.image_pushed_at = int(now - age_days * 86400)
             tags = [tag]
@@ -356,12 +360,20 @@ def seed_images() -> dict[str, Any]:
                 source.put_image(repository, manifest, "latest", None)
                 tags.append("latest")
             copy = None
-            for copy_tag in tags:
-                copy = ext_ecr.copy_image(ACCOUNT, RECOVERY, repository, manifest, None, copy_tag)
+            for copy_tag in tags:  # as replication copies it: blobs, then the manifest
+                copy = ext_ecr.copy_image(ACCOUNT, RECOVERY, repository, manifest, None, copy_tag, source=repo)
             assert copy is not None
             copy.image_pushed_at = image.image_pushed_at + 60
             ext_ecr.mark_replicated(ACCOUNT, PRIMARY, repository, image.get_image_digest(), RECOVERY)
-            images.append({"tags": tags, "digest": image.get_image_digest(), "pushed_at": state.rfc3339(image.image_pushed_at)})
+            images.append(
+                {
+                    "tags": tags,
+                    "digest": image.get_image_digest(),
+                    "pushed_at": state.rfc3339(image.image_pushed_at),
+                    "layers": [layer["digest"] for layer in json.loads(manifest)["layers"]],
+                    "config": json.loads(manifest)["config"]["digest"],
+                }
+            )
         repos[repository] = {"uri": repo.uri, "images": images}
     source.put_replication_configuration(
         {
@@ -458,6 +470,34 @@ def _route53() -> dict[str, Any]:
 
 def _sns() -> dict[str, Any]:
     return {region: backend("sns", ACCOUNT, region).create_topic(TOPIC).arn for region in (PRIMARY, RECOVERY)}
+
+
+def _existing(service: str, region: str) -> Any:
+    """moto's backend if it exists, without creating it: creating one draws from moto's
+    random generator, and the seed's ids depend on what it draws after it is seeded."""
+    accounts = dict.get(get_backend(service), ACCOUNT)  # type: ignore[call-overload]
+    return None if accounts is None else dict.get(accounts, region)
+
+
+def already_seeded() -> list[str]:
+    """What of the seed stack exists already (empty: seeding is safe). Seeding twice would
+    collide on the fixed ids (the VPCs' subnets first), so the control API refuses it."""
+    found = []
+    for region, spec in NETWORK.items():
+        ec2 = _existing("ec2", region)
+        if ec2 is not None and spec["vpc_id"] in ec2.vpcs:
+            found.append(f"VPC {spec['vpc_id']} ({region})")
+    efs = _existing("efs", PRIMARY)
+    if efs is not None and QDRANT_FS_ID in efs.file_systems_by_id:
+        found.append(f"file system {QDRANT_FS_ID}")
+    ecr = _existing("ecr", PRIMARY)
+    found += [f"repository {r}" for r in REPOSITORIES if ecr is not None and r in ecr.repositories]
+    sm = _existing("secretsmanager", PRIMARY)
+    found += [f"secret {name}" for name in SECRETS if sm is not None and name in sm.secrets]
+    vaults = _existing("backup", PRIMARY)
+    if vaults is not None and PRIMARY_VAULT in vaults.vaults:
+        found.append(f"vault {PRIMARY_VAULT}")
+    return found
 
 
 def seed() -> dict[str, Any]:
