@@ -461,3 +461,44 @@ async fn batch_get_image_names_the_image_id_it_could_not_find() {
         Some(missing.as_str())
     );
 }
+
+fn pullable(region: &str, image: &str) -> Value {
+    let (status, body) = common::control(
+        "GET",
+        &format!("/ecr/pullable?region={region}&image={image}"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn an_image_is_pullable_where_its_manifest_and_blobs_are() {
+    let _guard = SandboxGuard::seeded().await;
+    let west = format!("{}.dkr.ecr.{RECOVERY}.amazonaws.com", common::ACCOUNT);
+    let seeded = pullable(RECOVERY, &format!("{west}/{REPO}:v1.2.0"));
+    assert_eq!(seeded["pullable"], true, "{seeded}");
+    assert!(seeded["reason"].is_null());
+    // Public images are always pullable.
+    assert_eq!(pullable(RECOVERY, "redis:7")["pullable"], true);
+    // An image replication never copied is not in the recovery region: the agent's words.
+    common::push_unreplicated_image(REPO, "hotfix");
+    let image = format!("{west}/{REPO}:hotfix");
+    let missing = pullable(RECOVERY, &image);
+    assert_eq!(missing["pullable"], false);
+    assert_eq!(
+        missing["reason"],
+        format!(
+            "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref {image}: {image}: not found"
+        )
+    );
+    let east = format!("{}.dkr.ecr.{PRIMARY}.amazonaws.com", common::ACCOUNT);
+    assert_eq!(
+        pullable(PRIMARY, &format!("{east}/{REPO}:hotfix"))["pullable"],
+        true
+    );
+    assert_eq!(
+        pullable(RECOVERY, &format!("{west}/prod-infra/nothing:v1"))["pullable"],
+        false
+    );
+}

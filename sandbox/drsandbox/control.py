@@ -274,6 +274,18 @@ def ecr_blob(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) 
     return 200, Raw(data)
 
 
+@route("GET", "/ecr/pullable")
+def ecr_pullable(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    """Whether ECS could pull an image in a region (what task placement asks)."""
+    from . import ext_ecr, seed
+
+    if not query.get("image"):
+        raise ControlError(400, "query parameter image is required")
+    region = query.get("region", seed.PRIMARY)
+    reason = ext_ecr.image_pullable(_account(query), region, query["image"])
+    return 200, {"image": query["image"], "region": region, "pullable": reason is None, "reason": reason}
+
+
 @route("POST", "/ecr/fail-replication")
 def ecr_fail_replication(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
     from . import ext_ecr
