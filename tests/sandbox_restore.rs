@@ -24,6 +24,13 @@ const DR_VAULT_ARN: &str = "arn:aws:backup:us-west-2:123456789012:backup-vault:p
 const ROLE: &str = "arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole";
 const WAIT: Duration = Duration::from_secs(20);
 
+/// A date of the SDK to the nearest millisecond: it reads JSON's epoch seconds as a float, so
+/// a date the sandbox holds as …33.195 may arrive as …33.194999980.
+fn to_millis(date: &aws_smithy_types::DateTime) -> chrono::DateTime<chrono::Utc> {
+    let ms = (date.as_nanos() + 500_000).div_euclid(1_000_000);
+    chrono::DateTime::from_timestamp_millis(ms as i64).unwrap()
+}
+
 async fn backup(region: &str) -> Client {
     Client::new(&common::sdk_config(region).await)
 }
@@ -438,17 +445,14 @@ async fn a_restored_file_system_holds_the_recovery_point_in_an_aws_backup_restor
     assert_eq!(marker["restore_job_id"], job_id.as_str());
     assert!(marker["items"].is_null(), "a full restore");
     // The directory AWS Backup creates, named after the job's start, to the millisecond.
-    let created = job.creation_date().unwrap();
-    let started = chrono::DateTime::from_timestamp(created.secs(), created.subsec_nanos()).unwrap();
+    let started = to_millis(job.creation_date().unwrap());
     let expected = format!(
         "aws-backup-restore_{}",
         started.format("%Y-%m-%dT%H-%M-%S-%3fZ")
     );
     assert_eq!(marker["restore_directory"], expected.as_str());
     assert_eq!(contents["directories"], json!([format!("/{expected}")]));
-    let completed = job.completion_date().unwrap();
-    let completed =
-        chrono::DateTime::from_timestamp(completed.secs(), completed.subsec_nanos()).unwrap();
+    let completed = to_millis(job.completion_date().unwrap());
     assert_eq!(
         marker["restored_at"].as_str().unwrap(),
         completed.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

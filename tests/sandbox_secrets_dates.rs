@@ -98,6 +98,7 @@ async fn the_lag_control_returns_the_new_versions_creation_date() {
     let east = secrets(PRIMARY).await;
     let west = secrets(RECOVERY).await;
     let old = version_dates(&east, SECRET).await;
+    tokio::time::sleep(Duration::from_millis(20)).await; // distinct dates for old and new
     let lag = common::lag_secret(SECRET, RECOVERY, Some("{\"rotated\": true}"));
     let new_id = lag["new_version_id"].as_str().unwrap();
     assert_eq!(lag["primary_current_version_id"], new_id);
