@@ -14,7 +14,7 @@ from moto.core.request import Request
 from moto.core.routing import get_service_router
 from moto.core.utils import get_service_model
 
-from . import control, faults, reqlog, state
+from . import control, ext_arc, ext_services, faults, reqlog, state
 
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
@@ -66,6 +66,7 @@ def identify(environ: dict[str, Any]) -> RequestInfo | None:
             operation = op_model.name
         except Exception:  # noqa: BLE001 - unknown route: moto will answer it
             protocol = "rest-json"
+    region = ext_arc.request_region(service, environ.get("PATH_INFO", "")) or region  # where AWS serves ARC
     try:
         account = _account_for(environ, access_key)
     except Exception:  # noqa: BLE001
@@ -127,7 +128,8 @@ class SandboxApp:
                 return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
             with state.LOCK:
-                body_parts = list(self.moto_app(environ, capture))
+                served = ext_services.serve(environ, capture, self.moto_app)  # services and protocols moto lacks
+                body_parts = list(self.moto_app(environ, capture) if served is None else served)
             entry["status"] = captured.get("status")
             reqlog.append(entry)
             return body_parts

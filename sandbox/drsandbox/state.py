@@ -32,6 +32,7 @@ FAST: dict[str, float] = {
     "ecr_replication_lag": 1.0,
     "route53_propagation": 1.0,
     "ecs_rollout": 2.0,
+    "arc_cluster_deploy": 0.5,
 }
 
 # "realistic" profile, in seconds, before SANDBOX_SCALE is applied. Sources are in
@@ -47,6 +48,7 @@ REALISTIC: dict[str, float] = {
     "ecr_replication_lag": 600.0,  # ECR doc: most images replicate in under 30 minutes
     "route53_propagation": 60.0,  # Route 53 FAQ: changes propagate within 60 s
     "ecs_rollout": 300.0,  # ECS: health checks, grace period, draining: 2-10 min
+    "arc_cluster_deploy": 300.0,  # estimate: a new ARC cluster PENDING -> DEPLOYED
 }
 
 PROFILES = {"fast": FAST, "realistic": REALISTIC}
