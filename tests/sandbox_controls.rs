@@ -5,6 +5,10 @@ mod common;
 
 use std::time::Duration;
 
+use aws_sdk_arczonalshift::operation::start_zonal_shift::StartZonalShiftError;
+use aws_sdk_arczonalshift::types::{
+    ConflictExceptionReason, ValidationExceptionReason, ZonalShiftStatus,
+};
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
 use aws_sdk_route53recoverycluster::error::ProvideErrorMetadata;
 use aws_sdk_route53recoverycluster::types::{RoutingControlState, UpdateRoutingControlStateEntry};
@@ -556,4 +560,235 @@ async fn recovery_control_health_check_needs_an_existing_routing_control() {
     ];
     want.sort();
     assert_eq!(ids, want);
+}
+
+// --- ARC zonal shift --------------------------------------------------------------------------
+
+/// The seed's primary ALB when S1's seed has one, else one made here in the seed's subnets
+/// (us-east-1a = use1-az6, us-east-1b = use1-az1 in moto's zone table).
+async fn alb(seed: &Value) -> String {
+    let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&common::sdk_config(PRIMARY).await);
+    let existing = elbv2.describe_load_balancers().send().await.unwrap();
+    if let Some(lb) = existing.load_balancers().first() {
+        return lb.load_balancer_arn().unwrap().to_string();
+    }
+    let subnets: Vec<String> = seed["network"][PRIMARY]["private_subnets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subnet_id"].as_str().or(s.as_str()).unwrap().to_string())
+        .collect();
+    let created = elbv2
+        .create_load_balancer()
+        .name("prod-infra-alb")
+        .set_subnets(Some(subnets))
+        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Application)
+        .send()
+        .await
+        .unwrap();
+    created.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_string()
+}
+
+async fn zonal_shift() -> aws_sdk_arczonalshift::Client {
+    aws_sdk_arczonalshift::Client::new(&common::sdk_config(PRIMARY).await)
+}
+
+#[tokio::test]
+async fn zonal_shift_moves_the_albs_traffic_away_from_an_az_until_cancelled() {
+    let guard = SandboxGuard::seeded().await;
+    let lb = alb(&guard.seed).await;
+    let shifts = zonal_shift().await;
+    let managed = shifts.list_managed_resources().send().await.unwrap();
+    let resource = managed
+        .items()
+        .iter()
+        .find(|r| r.arn() == Some(lb.as_str()))
+        .expect("the ALB is a managed resource");
+    assert_eq!(resource.availability_zones(), ["use1-az6", "use1-az1"]);
+
+    let started = shifts
+        .start_zonal_shift()
+        .resource_identifier(&lb)
+        .away_from("use1-az6")
+        .expires_in("30m")
+        .comment("quarterly AZ drill")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), &ZonalShiftStatus::Active);
+    let got = shifts
+        .get_managed_resource()
+        .resource_identifier(&lb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.applied_weights().get("use1-az6"), Some(&0.0));
+    assert_eq!(got.applied_weights().get("use1-az1"), Some(&1.0));
+    assert_eq!(got.zonal_shifts().len(), 1);
+    assert_eq!(
+        got.zonal_shifts()[0].zonal_shift_id(),
+        started.zonal_shift_id()
+    );
+
+    let updated = shifts
+        .update_zonal_shift()
+        .zonal_shift_id(started.zonal_shift_id())
+        .expires_in("2h")
+        .send()
+        .await
+        .unwrap();
+    assert!(updated.expiry_time() > started.expiry_time());
+
+    let cancelled = shifts
+        .cancel_zonal_shift()
+        .zonal_shift_id(started.zonal_shift_id())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), &ZonalShiftStatus::Canceled);
+    let got = shifts
+        .get_managed_resource()
+        .resource_identifier(&lb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.applied_weights().get("use1-az6"), Some(&1.0));
+    assert!(got.zonal_shifts().is_empty());
+}
+
+#[tokio::test]
+async fn zonal_shift_refuses_what_aws_refuses() {
+    let guard = SandboxGuard::seeded().await;
+    let lb = alb(&guard.seed).await;
+    let shifts = zonal_shift().await;
+    let start = |away: &str, expires: &str, resource: &str| {
+        shifts
+            .start_zonal_shift()
+            .resource_identifier(resource)
+            .away_from(away)
+            .expires_in(expires)
+            .comment("drill")
+            .send()
+    };
+    for expires in ["0m", "73h", "4321m", "90s"] {
+        match start("use1-az6", expires, &lb)
+            .await
+            .map_err(|e| e.into_service_error())
+        {
+            Err(StartZonalShiftError::ValidationException(e)) => {
+                assert_eq!(
+                    e.reason(),
+                    &ValidationExceptionReason::InvalidExpiresIn,
+                    "{expires}"
+                )
+            }
+            other => panic!("expiresIn {expires}: {other:?}"),
+        }
+    }
+    // AZs are named by their AZ IDs, as on AWS; the name is not accepted.
+    match start("us-east-1a", "30m", &lb)
+        .await
+        .map_err(|e| e.into_service_error())
+    {
+        Err(StartZonalShiftError::ValidationException(e)) => {
+            assert_eq!(e.reason(), &ValidationExceptionReason::InvalidAz)
+        }
+        other => panic!("{other:?}"),
+    }
+    let unknown = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/nope/0123456789abcdef";
+    let err = start("use1-az6", "30m", unknown)
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+
+    let first = start("use1-az6", "30m", &lb).await.unwrap();
+    match start("use1-az1", "30m", &lb)
+        .await
+        .map_err(|e| e.into_service_error())
+    {
+        Err(StartZonalShiftError::ConflictException(e)) => {
+            assert_eq!(
+                e.reason(),
+                &ConflictExceptionReason::ZonalShiftAlreadyExists
+            );
+            assert_eq!(e.zonal_shift_id(), Some(first.zonal_shift_id()));
+        }
+        other => panic!("{other:?}"),
+    }
+    shifts
+        .cancel_zonal_shift()
+        .zonal_shift_id(first.zonal_shift_id())
+        .send()
+        .await
+        .unwrap();
+    let err = shifts
+        .cancel_zonal_shift()
+        .zonal_shift_id(first.zonal_shift_id())
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("ConflictException"));
+    let err = shifts
+        .update_zonal_shift()
+        .zonal_shift_id("00000000-0000-0000-0000-000000000000")
+        .comment("x")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+}
+
+#[tokio::test]
+async fn zonal_shift_expires_after_its_expires_in() {
+    let guard = SandboxGuard::seeded().await;
+    // One minute of expiresIn lasts 0.1 s here.
+    common::set_durations(&json!({"zonal_shift_minute": 0.1}));
+    let lb = alb(&guard.seed).await;
+    let shifts = zonal_shift().await;
+    let started = shifts
+        .start_zonal_shift()
+        .resource_identifier(&lb)
+        .away_from("use1-az1")
+        .expires_in("2m")
+        .comment("expires")
+        .send()
+        .await
+        .unwrap();
+    common::poll("the shift to expire", WAIT, async || {
+        let expired = shifts
+            .list_zonal_shifts()
+            .status(ZonalShiftStatus::Expired)
+            .send()
+            .await
+            .unwrap();
+        expired
+            .items()
+            .iter()
+            .any(|s| s.zonal_shift_id() == started.zonal_shift_id())
+            .then_some(())
+    })
+    .await;
+    let got = shifts
+        .get_managed_resource()
+        .resource_identifier(&lb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.applied_weights().get("use1-az1"), Some(&1.0));
+    // A new shift may start once the old one expired.
+    shifts
+        .start_zonal_shift()
+        .resource_identifier(&lb)
+        .away_from("use1-az1")
+        .expires_in("2m")
+        .comment("again")
+        .send()
+        .await
+        .unwrap();
 }

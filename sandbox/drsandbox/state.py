@@ -33,6 +33,7 @@ FAST: dict[str, float] = {
     "route53_propagation": 1.0,
     "ecs_rollout": 2.0,
     "arc_cluster_deploy": 0.5,
+    "zonal_shift_minute": 1.0,
 }
 
 # "realistic" profile, in seconds, before SANDBOX_SCALE is applied. Sources are in
@@ -49,6 +50,7 @@ REALISTIC: dict[str, float] = {
     "route53_propagation": 60.0,  # Route 53 FAQ: changes propagate within 60 s
     "ecs_rollout": 300.0,  # ECS: health checks, grace period, draining: 2-10 min
     "arc_cluster_deploy": 300.0,  # estimate: a new ARC cluster PENDING -> DEPLOYED
+    "zonal_shift_minute": 60.0,  # one minute of a zonal shift's expiresIn lasts a minute
 }
 
 PROFILES = {"fast": FAST, "realistic": REALISTIC}
