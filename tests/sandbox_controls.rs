@@ -9,6 +9,7 @@ use aws_sdk_arczonalshift::operation::start_zonal_shift::StartZonalShiftError;
 use aws_sdk_arczonalshift::types::{
     ConflictExceptionReason, ValidationExceptionReason, ZonalShiftStatus,
 };
+use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
 use aws_sdk_route53recoverycluster::error::ProvideErrorMetadata;
 use aws_sdk_route53recoverycluster::types::{RoutingControlState, UpdateRoutingControlStateEntry};
@@ -791,4 +792,125 @@ async fn zonal_shift_expires_after_its_expires_in() {
         .send()
         .await
         .unwrap();
+}
+
+// --- CloudWatch (Smithy RPC v2 CBOR) ------------------------------------------------------------
+
+async fn put_alarm(cloudwatch: &aws_sdk_cloudwatch::Client, name: &str) {
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name(name)
+        .namespace("AWS/ApplicationELB")
+        .metric_name("HTTPCode_Target_5XX_Count")
+        .statistic(Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(5.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn describe_alarm(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    name: &str,
+) -> aws_sdk_cloudwatch::types::MetricAlarm {
+    let out = cloudwatch
+        .describe_alarms()
+        .alarm_names(name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.metric_alarms().len(), 1, "{out:?}");
+    out.metric_alarms()[0].clone()
+}
+
+#[tokio::test]
+async fn cloudwatch_alarms_work_from_the_rust_sdk() {
+    let _guard = SandboxGuard::empty().await;
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&common::sdk_config(PRIMARY).await);
+    put_alarm(&cloudwatch, "prod-infra-5xx").await;
+    let alarm = describe_alarm(&cloudwatch, "prod-infra-5xx").await;
+    assert_eq!(alarm.state_value(), Some(&StateValue::Ok));
+    assert_eq!(alarm.threshold(), Some(5.0));
+    assert_eq!(alarm.period(), Some(60));
+    assert_eq!(
+        alarm.alarm_arn(),
+        Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:prod-infra-5xx")
+    );
+    let before = *alarm.state_updated_timestamp().unwrap();
+
+    cloudwatch
+        .set_alarm_state()
+        .alarm_name("prod-infra-5xx")
+        .state_value(StateValue::Alarm)
+        .state_reason("drill abort condition")
+        .send()
+        .await
+        .unwrap();
+    let alarm = describe_alarm(&cloudwatch, "prod-infra-5xx").await;
+    assert_eq!(alarm.state_value(), Some(&StateValue::Alarm));
+    assert_eq!(alarm.state_reason(), Some("drill abort condition"));
+    assert!(*alarm.state_updated_timestamp().unwrap() >= before);
+
+    cloudwatch
+        .delete_alarms()
+        .alarm_names("prod-infra-5xx")
+        .send()
+        .await
+        .unwrap();
+    let left = cloudwatch.describe_alarms().send().await.unwrap();
+    assert!(left.metric_alarms().is_empty());
+
+    let logged: Vec<String> = common::requests()
+        .iter()
+        .filter(|e| e["service"] == "cloudwatch")
+        .map(|e| format!("{} {}", e["operation"].as_str().unwrap(), e["status"]))
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            "PutMetricAlarm 200",
+            "DescribeAlarms 200",
+            "SetAlarmState 200",
+            "DescribeAlarms 200",
+            "DeleteAlarms 200",
+            "DescribeAlarms 200"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn cloudwatch_errors_and_injected_faults_carry_awss_codes() {
+    let _guard = SandboxGuard::empty().await;
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&common::sdk_config(PRIMARY).await);
+    let err = cloudwatch
+        .set_alarm_state()
+        .alarm_name("no-such-alarm")
+        .state_value(StateValue::Alarm)
+        .state_reason("x")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found(), "{err:?}");
+
+    common::inject_fault(&json!({
+        "service": "cloudwatch", "operation": "DescribeAlarms", "kind": "throttle", "count": 1
+    }));
+    let err = cloudwatch
+        .describe_alarms()
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        aws_sdk_cloudwatch::error::ProvideErrorMetadata::code(&err),
+        Some("Throttling")
+    );
+    let faulted = common::requests_for("cloudwatch", "DescribeAlarms");
+    assert_eq!(faulted.len(), 1);
+    assert_eq!(faulted[0]["fault"], "throttle");
+    cloudwatch.describe_alarms().send().await.unwrap();
 }

@@ -19,7 +19,7 @@ from . import control, ext_arc, ext_services, faults, reqlog, state
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 # botocore's name for a service, from its SigV4 signing name (only where they differ).
-BOTOCORE_NAMES = {"elasticfilesystem": "efs"}
+BOTOCORE_NAMES = {"elasticfilesystem": "efs", "monitoring": "cloudwatch"}
 
 
 class RequestInfo:
@@ -53,6 +53,8 @@ def identify(environ: dict[str, Any]) -> RequestInfo | None:
     if target:
         protocol = "json"
         operation = target.split(".")[-1]
+    elif environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":  # /service/<name>/operation/<Op>
+        protocol, operation = "smithy-rpc-v2-cbor", environ.get("PATH_INFO", "").rstrip("/").rsplit("/", 1)[-1]
     elif content_type.startswith("application/x-www-form-urlencoded"):
         protocol = "query"
         length = int(environ.get("CONTENT_LENGTH") or 0)

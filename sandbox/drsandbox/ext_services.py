@@ -9,6 +9,10 @@ botocore's model (X-Amz-Target or the REST route), parameters are parsed by boto
 parser (`common.params`) and every answer is an `ActionResult` serialised by moto's
 botocore-model serializer, errors included. This module only picks the class by signing
 name and turns its `(status, headers, body)` into a WSGI answer.
+
+`serve` also hands CloudWatch requests in the Smithy RPC v2 CBOR protocol (which the AWS
+SDK for Rust speaks and moto does not) to `ext_cloudwatch`, which serves them through
+moto's own CloudWatch backend.
 """
 
 from __future__ import annotations
@@ -86,6 +90,10 @@ def serve(environ: dict[str, Any], start_response: Any, moto_app: Any) -> Iterab
     name = signing_name(environ)
     if name is None:
         return None
+    if name == "monitoring" and environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":
+        from . import ext_cloudwatch
+
+        return ext_cloudwatch.serve_cbor(environ, start_response, moto_app)
     response_class = SERVICES.get(name)
     if response_class is None:
         return None
