@@ -10,6 +10,11 @@ use aws_sdk_arczonalshift::types::{
     ConflictExceptionReason, ValidationExceptionReason, ZonalShiftStatus,
 };
 use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
+use aws_sdk_ecs::types::{ContainerDefinition, ContainerInstanceStatus, LaunchType};
+use aws_sdk_fis::types::{
+    CreateExperimentTemplateActionInput, CreateExperimentTemplateStopConditionInput,
+    CreateExperimentTemplateTargetInput, ExperimentStatus,
+};
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
 use aws_sdk_route53recoverycluster::error::ProvideErrorMetadata;
 use aws_sdk_route53recoverycluster::types::{RoutingControlState, UpdateRoutingControlStateEntry};
@@ -792,6 +797,413 @@ async fn zonal_shift_expires_after_its_expires_in() {
         .send()
         .await
         .unwrap();
+}
+
+// --- AWS FIS on ECS ---------------------------------------------------------------------------
+
+const FIS_CLUSTER: &str = "fis-drill";
+
+/// A cluster with two container instances (EC2 instances registered with ECS) and two running
+/// tasks placed on them. Returns (cluster ARN, container instance ARNs, task ARNs).
+async fn ecs_with_tasks() -> (String, Vec<String>, Vec<String>) {
+    let conf = common::sdk_config(PRIMARY).await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let cluster = ecs
+        .create_cluster()
+        .cluster_name(FIS_CLUSTER)
+        .send()
+        .await
+        .unwrap();
+    let cluster_arn = cluster
+        .cluster()
+        .unwrap()
+        .cluster_arn()
+        .unwrap()
+        .to_string();
+    let images = ec2.describe_images().send().await.unwrap();
+    let image = images.images()[0].image_id().unwrap().to_string();
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let run = ec2
+            .run_instances()
+            .image_id(&image)
+            .min_count(1)
+            .max_count(1)
+            .send()
+            .await
+            .unwrap();
+        let instance_id = run.instances()[0].instance_id().unwrap();
+        let registered = ecs
+            .register_container_instance()
+            .cluster(FIS_CLUSTER)
+            .instance_identity_document(
+                json!({"instanceId": instance_id, "region": PRIMARY}).to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        instances.push(
+            registered
+                .container_instance()
+                .unwrap()
+                .container_instance_arn()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    ecs.register_task_definition()
+        .family("fis-redis")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("redis")
+                .image("redis:7")
+                .cpu(128)
+                .memory(256)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let run = ecs
+        .run_task()
+        .cluster(FIS_CLUSTER)
+        .task_definition("fis-redis")
+        .count(2)
+        .launch_type(LaunchType::Ec2)
+        .send()
+        .await
+        .unwrap();
+    let tasks = run
+        .tasks()
+        .iter()
+        .map(|t| t.task_arn().unwrap().to_string())
+        .collect();
+    (cluster_arn, instances, tasks)
+}
+
+async fn container_instance_states(instances: &[String]) -> Vec<ContainerInstanceStatus> {
+    let ecs = aws_sdk_ecs::Client::new(&common::sdk_config(PRIMARY).await);
+    let out = ecs
+        .describe_container_instances()
+        .cluster(FIS_CLUSTER)
+        .set_container_instances(Some(instances.to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let mut by_arn: Vec<(String, String)> = out
+        .container_instances()
+        .iter()
+        .map(|c| {
+            (
+                c.container_instance_arn().unwrap().to_string(),
+                c.status().unwrap().to_string(),
+            )
+        })
+        .collect();
+    by_arn.sort();
+    instances
+        .iter()
+        .map(|arn| {
+            let status = &by_arn.iter().find(|(a, _)| a == arn).unwrap().1;
+            ContainerInstanceStatus::from(status.as_str())
+        })
+        .collect()
+}
+
+fn target(resource_type: &str, arns: &[&str]) -> CreateExperimentTemplateTargetInput {
+    let mut builder = CreateExperimentTemplateTargetInput::builder()
+        .resource_type(resource_type)
+        .selection_mode("ALL");
+    for arn in arns {
+        builder = builder.resource_arns(*arn);
+    }
+    builder.build().unwrap()
+}
+
+fn no_stop_condition() -> CreateExperimentTemplateStopConditionInput {
+    CreateExperimentTemplateStopConditionInput::builder()
+        .source("none")
+        .build()
+        .unwrap()
+}
+
+async fn experiment_status(fis: &aws_sdk_fis::Client, id: &str) -> (ExperimentStatus, String) {
+    let out = fis.get_experiment().id(id).send().await.unwrap();
+    let state = out.experiment().unwrap().state().unwrap();
+    (
+        state.status().unwrap().clone(),
+        state.reason().unwrap_or_default().to_string(),
+    )
+}
+
+async fn wait_for_status(fis: &aws_sdk_fis::Client, id: &str, want: ExperimentStatus) -> String {
+    common::poll(
+        &format!("the experiment to be {want:?}"),
+        WAIT,
+        async || {
+            let (status, reason) = experiment_status(fis, id).await;
+            (status == want).then_some(reason)
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn fis_experiment_progresses_and_its_ecs_actions_stop_tasks_and_drain_instances() {
+    let _guard = SandboxGuard::seeded().await;
+    common::set_durations(&json!({"fis_experiment_initiating": 0.2, "fis_experiment_run": 1.5}));
+    let (cluster_arn, instances, tasks) = ecs_with_tasks().await;
+    let fis = aws_sdk_fis::Client::new(&common::sdk_config(PRIMARY).await);
+    let template = fis
+        .create_experiment_template()
+        .client_token("monthly-service")
+        .description("stop one task, drain half the instances")
+        .role_arn("arn:aws:iam::123456789012:role/fis-drill")
+        .stop_conditions(no_stop_condition())
+        .targets("one-task", target("aws:ecs:task", &[&tasks[0]]))
+        .targets("cluster", target("aws:ecs:cluster", &[&cluster_arn]))
+        .actions(
+            "stop",
+            CreateExperimentTemplateActionInput::builder()
+                .action_id("aws:ecs:stop-task")
+                .targets("Tasks", "one-task")
+                .build()
+                .unwrap(),
+        )
+        .actions(
+            "drain",
+            CreateExperimentTemplateActionInput::builder()
+                .action_id("aws:ecs:drain-container-instances")
+                .parameters("drainagePercentage", "50")
+                .parameters("duration", "PT5M")
+                .targets("Clusters", "cluster")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let template_id = template.experiment_template().unwrap().id().unwrap();
+    let started = fis
+        .start_experiment()
+        .client_token("run-1")
+        .experiment_template_id(template_id)
+        .send()
+        .await
+        .unwrap();
+    let experiment = started.experiment().unwrap();
+    assert_eq!(
+        experiment.state().unwrap().status(),
+        Some(&ExperimentStatus::Initiating)
+    );
+    let id = experiment.id().unwrap().to_string();
+
+    wait_for_status(&fis, &id, ExperimentStatus::Running).await;
+    let states = container_instance_states(&instances).await;
+    assert_eq!(
+        states
+            .iter()
+            .filter(|s| **s == ContainerInstanceStatus::Draining)
+            .count(),
+        1,
+        "half of two instances drain: {states:?}"
+    );
+    let ecs = aws_sdk_ecs::Client::new(&common::sdk_config(PRIMARY).await);
+    let described = ecs
+        .describe_tasks()
+        .cluster(FIS_CLUSTER)
+        .set_tasks(Some(tasks.clone()))
+        .send()
+        .await
+        .unwrap();
+    let stopped: Vec<(String, String)> = described
+        .tasks()
+        .iter()
+        .map(|t| {
+            (
+                t.task_arn().unwrap().to_string(),
+                t.stopped_reason().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let reason_of = |arn: &str| stopped.iter().find(|(a, _)| a == arn).unwrap().1.clone();
+    assert!(reason_of(&tasks[0]).contains(&id), "{stopped:?}");
+    assert_eq!(reason_of(&tasks[1]), "", "the other task was not a target");
+
+    wait_for_status(&fis, &id, ExperimentStatus::Completed).await;
+    assert_eq!(
+        container_instance_states(&instances).await,
+        [
+            ContainerInstanceStatus::Active,
+            ContainerInstanceStatus::Active
+        ],
+        "the drain ends with the experiment"
+    );
+    let got = fis.get_experiment().id(&id).send().await.unwrap();
+    assert!(got.experiment().unwrap().end_time().is_some());
+}
+
+#[tokio::test]
+async fn fis_stop_experiment_stops_it_and_reverts_the_drain() {
+    let _guard = SandboxGuard::seeded().await;
+    common::set_durations(&json!({"fis_experiment_initiating": 0.1, "fis_experiment_run": 60.0}));
+    let (cluster_arn, instances, _) = ecs_with_tasks().await;
+    let fis = aws_sdk_fis::Client::new(&common::sdk_config(PRIMARY).await);
+    let template = fis
+        .create_experiment_template()
+        .client_token("drain-all")
+        .description("drain every instance")
+        .role_arn("arn:aws:iam::123456789012:role/fis-drill")
+        .stop_conditions(no_stop_condition())
+        .targets("cluster", target("aws:ecs:cluster", &[&cluster_arn]))
+        .actions(
+            "drain",
+            CreateExperimentTemplateActionInput::builder()
+                .action_id("aws:ecs:drain-container-instances")
+                .parameters("drainagePercentage", "100")
+                .parameters("duration", "PT10M")
+                .targets("Clusters", "cluster")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = fis
+        .start_experiment()
+        .client_token("run-2")
+        .experiment_template_id(template.experiment_template().unwrap().id().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .experiment()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    wait_for_status(&fis, &id, ExperimentStatus::Running).await;
+    assert_eq!(
+        container_instance_states(&instances).await,
+        [
+            ContainerInstanceStatus::Draining,
+            ContainerInstanceStatus::Draining
+        ]
+    );
+    let stopping = fis.stop_experiment().id(&id).send().await.unwrap();
+    assert_eq!(
+        stopping.experiment().unwrap().state().unwrap().status(),
+        Some(&ExperimentStatus::Stopping)
+    );
+    wait_for_status(&fis, &id, ExperimentStatus::Stopped).await;
+    assert_eq!(
+        container_instance_states(&instances).await,
+        [
+            ContainerInstanceStatus::Active,
+            ContainerInstanceStatus::Active
+        ]
+    );
+}
+
+#[tokio::test]
+async fn fis_stop_condition_alarm_stops_a_running_experiment() {
+    let _guard = SandboxGuard::seeded().await;
+    common::set_durations(&json!({"fis_experiment_initiating": 0.1, "fis_experiment_run": 60.0}));
+    let conf = common::sdk_config(PRIMARY).await;
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&conf);
+    let fis = aws_sdk_fis::Client::new(&conf);
+    put_alarm(&cloudwatch, "prod-infra-5xx").await;
+    let alarm_arn = describe_alarm(&cloudwatch, "prod-infra-5xx")
+        .await
+        .alarm_arn()
+        .unwrap()
+        .to_string();
+    let template = fis
+        .create_experiment_template()
+        .client_token("abort-on-alarm")
+        .description("wait, abort when the alarm fires")
+        .role_arn("arn:aws:iam::123456789012:role/fis-drill")
+        .stop_conditions(
+            CreateExperimentTemplateStopConditionInput::builder()
+                .source("aws:cloudwatch:alarm")
+                .value(&alarm_arn)
+                .build()
+                .unwrap(),
+        )
+        .actions(
+            "wait",
+            CreateExperimentTemplateActionInput::builder()
+                .action_id("aws:fis:wait")
+                .parameters("duration", "PT10M")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = fis
+        .start_experiment()
+        .client_token("run-3")
+        .experiment_template_id(template.experiment_template().unwrap().id().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .experiment()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    wait_for_status(&fis, &id, ExperimentStatus::Running).await;
+    cloudwatch
+        .set_alarm_state()
+        .alarm_name("prod-infra-5xx")
+        .state_value(StateValue::Alarm)
+        .state_reason("5xx above threshold")
+        .send()
+        .await
+        .unwrap();
+    let reason = wait_for_status(&fis, &id, ExperimentStatus::Stopped).await;
+    assert!(reason.contains(&alarm_arn), "{reason}");
+}
+
+#[tokio::test]
+async fn fis_experiment_whose_target_resolves_to_nothing_fails() {
+    let _guard = SandboxGuard::seeded().await;
+    common::set_durations(&json!({"fis_experiment_initiating": 0.1}));
+    let fis = aws_sdk_fis::Client::new(&common::sdk_config(PRIMARY).await);
+    let gone = "arn:aws:ecs:us-east-1:123456789012:task/fis-drill/00000000000000000000000000000000";
+    let template = fis
+        .create_experiment_template()
+        .client_token("stop-nothing")
+        .description("stop a task that does not exist")
+        .role_arn("arn:aws:iam::123456789012:role/fis-drill")
+        .stop_conditions(no_stop_condition())
+        .targets("gone", target("aws:ecs:task", &[gone]))
+        .actions(
+            "stop",
+            CreateExperimentTemplateActionInput::builder()
+                .action_id("aws:ecs:stop-task")
+                .targets("Tasks", "gone")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = fis
+        .start_experiment()
+        .client_token("run-4")
+        .experiment_template_id(template.experiment_template().unwrap().id().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .experiment()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    let reason = wait_for_status(&fis, &id, ExperimentStatus::Failed).await;
+    assert!(reason.contains("empty"), "{reason}");
 }
 
 // --- CloudWatch (Smithy RPC v2 CBOR) ------------------------------------------------------------
