@@ -15,6 +15,7 @@ use aws_sdk_fis::types::{
     CreateExperimentTemplateActionInput, CreateExperimentTemplateStopConditionInput,
     CreateExperimentTemplateTargetInput, ExperimentStatus,
 };
+use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
 use aws_sdk_route53recoverycluster::error::ProvideErrorMetadata;
 use aws_sdk_route53recoverycluster::types::{RoutingControlState, UpdateRoutingControlStateEntry};
@@ -1325,4 +1326,192 @@ async fn cloudwatch_errors_and_injected_faults_carry_awss_codes() {
     assert_eq!(faulted.len(), 1);
     assert_eq!(faulted[0]["fault"], "throttle");
     cloudwatch.describe_alarms().send().await.unwrap();
+}
+
+// --- IAM SimulatePrincipalPolicy ------------------------------------------------------------------
+
+const ONCALL_POLICY: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Effect": "Allow", "Action": ["backup:Start*", "backup:Describe*"], "Resource": "arn:aws:backup:*:123456789012:backup-vault:prod-*"},
+    {"Effect": "Deny", "Action": "backup:StartRestoreJob", "Resource": "*",
+     "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}}
+  ]
+}"#;
+
+#[tokio::test]
+async fn simulate_principal_policy_evaluates_a_users_inline_group_and_managed_policies() {
+    let _guard = SandboxGuard::empty().await;
+    let iam = aws_sdk_iam::Client::new(&common::sdk_config(PRIMARY).await);
+    iam.create_user().user_name("oncall").send().await.unwrap();
+    iam.put_user_policy()
+        .user_name("oncall")
+        .policy_name("ecs-read")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecs:Describe*", "Resource": "*"}]})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    iam.create_group().group_name("dr").send().await.unwrap();
+    iam.add_user_to_group()
+        .group_name("dr")
+        .user_name("oncall")
+        .send()
+        .await
+        .unwrap();
+    let policy = iam
+        .create_policy()
+        .policy_name("dr-backup")
+        .policy_document(ONCALL_POLICY)
+        .send()
+        .await
+        .unwrap();
+    iam.attach_group_policy()
+        .group_name("dr")
+        .policy_arn(policy.policy().unwrap().arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+
+    let vault = "arn:aws:backup:us-west-2:123456789012:backup-vault:prod-infra-dr";
+    let out = iam
+        .simulate_principal_policy()
+        .policy_source_arn("arn:aws:iam::123456789012:user/oncall")
+        .action_names("ecs:DescribeServices")
+        .action_names("ECS:describetasks")
+        .action_names("ecs:UpdateService")
+        .action_names("backup:StartCopyJob")
+        .action_names("backup:StartRestoreJob")
+        .resource_arns(vault)
+        .context_entries(
+            ContextEntry::builder()
+                .context_key_name("aws:RequestedRegion")
+                .context_key_values("us-east-1")
+                .context_key_type(ContextKeyTypeEnum::String)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let decisions: Vec<(&str, &PolicyEvaluationDecisionType)> = out
+        .evaluation_results()
+        .iter()
+        .map(|r| (r.eval_action_name(), r.eval_decision()))
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            (
+                "ecs:DescribeServices",
+                &PolicyEvaluationDecisionType::Allowed
+            ),
+            ("ECS:describetasks", &PolicyEvaluationDecisionType::Allowed),
+            (
+                "ecs:UpdateService",
+                &PolicyEvaluationDecisionType::ImplicitDeny
+            ),
+            (
+                "backup:StartCopyJob",
+                &PolicyEvaluationDecisionType::Allowed
+            ),
+            (
+                "backup:StartRestoreJob",
+                &PolicyEvaluationDecisionType::ExplicitDeny
+            ),
+        ]
+    );
+    let results = out.evaluation_results();
+    assert_eq!(results[0].eval_resource_name(), Some(vault));
+    let inline = &results[0].matched_statements()[0];
+    assert_eq!(inline.source_policy_id(), Some("ecs-read"));
+    assert_eq!(
+        inline.source_policy_type(),
+        Some(&aws_sdk_iam::types::PolicySourceType::User)
+    );
+    let deny = &results[4].matched_statements()[0];
+    assert_eq!(deny.source_policy_id(), Some("dr-backup"));
+    assert_eq!(
+        deny.source_policy_type(),
+        Some(&aws_sdk_iam::types::PolicySourceType::UserManaged)
+    );
+    // The deny statement starts on line 5, column 5 of the document.
+    let start = deny.start_position().unwrap();
+    assert_eq!((start.line(), start.column()), (5, 5));
+    assert!(results[2].matched_statements().is_empty());
+
+    // Without the context key, the conditional deny cannot apply: the key is reported missing.
+    let out = iam
+        .simulate_principal_policy()
+        .policy_source_arn("arn:aws:iam::123456789012:user/oncall")
+        .action_names("backup:StartRestoreJob")
+        .resource_arns(vault)
+        .send()
+        .await
+        .unwrap();
+    let result = &out.evaluation_results()[0];
+    assert_eq!(
+        result.eval_decision(),
+        &PolicyEvaluationDecisionType::Allowed
+    );
+    assert_eq!(result.missing_context_values(), ["aws:RequestedRegion"]);
+}
+
+#[tokio::test]
+async fn simulate_principal_policy_for_a_role_and_for_a_missing_principal() {
+    let _guard = SandboxGuard::empty().await;
+    let iam = aws_sdk_iam::Client::new(&common::sdk_config(PRIMARY).await);
+    iam.create_role()
+        .role_name("drctl")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("drctl")
+        .policy_name("route53")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "NotAction": "route53:Delete*", "Resource": "*"}
+            ]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let out = iam
+        .simulate_principal_policy()
+        .policy_source_arn("arn:aws:iam::123456789012:role/drctl")
+        .action_names("route53:ChangeResourceRecordSets")
+        .action_names("route53:DeleteHostedZone")
+        .send()
+        .await
+        .unwrap();
+    let decisions: Vec<&PolicyEvaluationDecisionType> = out
+        .evaluation_results()
+        .iter()
+        .map(|r| r.eval_decision())
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            &PolicyEvaluationDecisionType::Allowed,
+            &PolicyEvaluationDecisionType::ImplicitDeny
+        ]
+    );
+    assert_eq!(out.evaluation_results()[0].eval_resource_name(), Some("*"));
+
+    let err = iam
+        .simulate_principal_policy()
+        .policy_source_arn("arn:aws:iam::123456789012:user/nobody")
+        .action_names("s3:GetObject")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_no_such_entity_exception(), "{err:?}");
 }
