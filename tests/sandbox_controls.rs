@@ -952,7 +952,7 @@ async fn wait_for_status(fis: &aws_sdk_fis::Client, id: &str, want: ExperimentSt
 
 #[tokio::test]
 async fn fis_experiment_progresses_and_its_ecs_actions_stop_tasks_and_drain_instances() {
-    let _guard = SandboxGuard::seeded().await;
+    let _guard = SandboxGuard::empty().await;
     common::set_durations(&json!({"fis_experiment_initiating": 0.2, "fis_experiment_run": 1.5}));
     let (cluster_arn, instances, tasks) = ecs_with_tasks().await;
     let fis = aws_sdk_fis::Client::new(&common::sdk_config(PRIMARY).await);
@@ -1047,7 +1047,7 @@ async fn fis_experiment_progresses_and_its_ecs_actions_stop_tasks_and_drain_inst
 
 #[tokio::test]
 async fn fis_stop_experiment_stops_it_and_reverts_the_drain() {
-    let _guard = SandboxGuard::seeded().await;
+    let _guard = SandboxGuard::empty().await;
     common::set_durations(&json!({"fis_experiment_initiating": 0.1, "fis_experiment_run": 60.0}));
     let (cluster_arn, instances, _) = ecs_with_tasks().await;
     let fis = aws_sdk_fis::Client::new(&common::sdk_config(PRIMARY).await);
@@ -1108,7 +1108,7 @@ async fn fis_stop_experiment_stops_it_and_reverts_the_drain() {
 
 #[tokio::test]
 async fn fis_stop_condition_alarm_stops_a_running_experiment() {
-    let _guard = SandboxGuard::seeded().await;
+    let _guard = SandboxGuard::empty().await;
     common::set_durations(&json!({"fis_experiment_initiating": 0.1, "fis_experiment_run": 60.0}));
     let conf = common::sdk_config(PRIMARY).await;
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&conf);
@@ -1169,7 +1169,7 @@ async fn fis_stop_condition_alarm_stops_a_running_experiment() {
 
 #[tokio::test]
 async fn fis_experiment_whose_target_resolves_to_nothing_fails() {
-    let _guard = SandboxGuard::seeded().await;
+    let _guard = SandboxGuard::empty().await;
     common::set_durations(&json!({"fis_experiment_initiating": 0.1}));
     let fis = aws_sdk_fis::Client::new(&common::sdk_config(PRIMARY).await);
     let gone = "arn:aws:ecs:us-east-1:123456789012:task/fis-drill/00000000000000000000000000000000";
