@@ -371,7 +371,8 @@ def _local(tag: str) -> str:
 def _error_code(protocol: str, headers: dict[str, Any], body: str) -> str | None:
     header = {k.lower(): v for k, v in headers.items()}.get("x-amzn-errortype")
     if header:
-        return str(header).split(":", 1)[0]
+        # `Namespace#Code:extra`: the code is between the last `#` and the first `:`.
+        return str(header).split(":", 1)[0].rsplit("#", 1)[-1]
     text = body.strip()
     if text.startswith("{"):
         try:
@@ -401,11 +402,21 @@ def declared_errors(op: OperationModel) -> set[str]:
     return codes
 
 
+# Services whose answers reach this check in another protocol than the model's first one:
+# `ext_cloudwatch` hands moto awsJson 1.0 requests and re-encodes moto's JSON answer as CBOR
+# from the same output shape, so the answer checked here is JSON.
+PROTOCOL_OF_ANSWER = {"cloudwatch": "json"}
+
+
+def answer_protocol(service: str) -> str:
+    return PROTOCOL_OF_ANSWER.get(service) or service_model(service).protocol
+
+
 def check(service: str, operation: str, status: int, headers: dict[str, Any], body: Any) -> list[str]:
     """Problems of one answer of `operation`, as the client would receive it."""
     model = service_model(service)
     op = model.operation_model(operation)
-    protocol = model.protocol
+    protocol = answer_protocol(service)
     if isinstance(body, bytes):
         text = body.decode("utf-8", "replace")
     else:
@@ -522,7 +533,7 @@ def install() -> None:
         message = f"{service} {operation} answer breaks botocore's model: " + "; ".join(problems)
         print(f"sandbox: contract violation: {message}", file=sys.stderr, flush=True)
         if mode() == "strict":
-            return _violation_answer(service_model(service).protocol, message)
+            return _violation_answer(answer_protocol(service), message)
         return answer
 
     BaseResponse.call_action = call_action  # type: ignore[method-assign]

@@ -311,6 +311,156 @@ def scenario_ecs(sb: Sandbox, seed: dict[str, Any]) -> None:
     west.create_service(cluster=cluster, serviceName="contract", taskDefinition=backend_service["task_definition"], desiredCount=0)
 
 
+def scenario_arc(sb: Sandbox, seed: dict[str, Any]) -> None:
+    cfg = sb.client("route53-recovery-control-config", RECOVERY)
+    arc = seed["arc"]
+    cluster_arn, panel_arn = arc["cluster_arn"], arc["control_panel_arn"]
+    control_arn = next(iter(arc["routing_controls"].values()))["arn"]
+    rule_arn = next(iter(arc["safety_rules"].values()))
+    cfg.describe_cluster(ClusterArn=cluster_arn)
+    cfg.describe_control_panel(ControlPanelArn=panel_arn)
+    cfg.describe_routing_control(RoutingControlArn=control_arn)
+    cfg.describe_safety_rule(SafetyRuleArn=rule_arn)
+    cfg.list_routing_controls(ControlPanelArn=panel_arn)
+    cfg.list_safety_rules(ControlPanelArn=panel_arn)
+    cfg.list_associated_route53_health_checks(RoutingControlArn=control_arn)
+    cfg.tag_resource(ResourceArn=cluster_arn, Tags={"team": "dr"})
+    cfg.list_tags_for_resource(ResourceArn=cluster_arn)
+    cfg.untag_resource(ResourceArn=cluster_arn, TagKeys=["team"])
+    refused(lambda: cfg.describe_cluster(ClusterArn=cluster_arn + "-missing"), "ResourceNotFoundException")
+    # A second cluster, built and torn down: every create and delete answers in shape.
+    made = cfg.create_cluster(ClusterName="contract", ClientToken="contract-cluster")["Cluster"]
+    panel = cfg.create_control_panel(ClusterArn=made["ClusterArn"], ControlPanelName="contract")["ControlPanel"]
+    control = cfg.create_routing_control(
+        ClusterArn=made["ClusterArn"], ControlPanelArn=panel["ControlPanelArn"], RoutingControlName="contract"
+    )["RoutingControl"]
+    rule = cfg.create_safety_rule(
+        AssertionRule={
+            "AssertedControls": [control["RoutingControlArn"]],
+            "ControlPanelArn": panel["ControlPanelArn"],
+            "Name": "contract",
+            "RuleConfig": {"Type": "ATLEAST", "Threshold": 1, "Inverted": False},
+            "WaitPeriodMs": 5000,
+        }
+    )["AssertionRule"]
+    cfg.delete_safety_rule(SafetyRuleArn=rule["SafetyRuleArn"])
+    cfg.delete_routing_control(RoutingControlArn=control["RoutingControlArn"])
+    cfg.delete_control_panel(ControlPanelArn=panel["ControlPanelArn"])
+    cfg.delete_cluster(ClusterArn=made["ClusterArn"])
+
+    # The data plane answers only on the cluster's own regional endpoints.
+    import boto3
+    from botocore.config import Config
+
+    endpoint = arc["cluster_endpoints"][0]
+    data = boto3.session.Session().client(
+        "route53-recovery-cluster",
+        region_name=endpoint["region"],
+        endpoint_url=endpoint["endpoint"],
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    controls = {c["region"]: c["arn"] for c in arc["routing_controls"].values()}
+    data.get_routing_control_state(RoutingControlArn=controls[RECOVERY])
+    data.list_routing_controls()
+    data.update_routing_control_state(RoutingControlArn=controls[RECOVERY], RoutingControlState="On")
+    data.update_routing_control_states(
+        UpdateRoutingControlStateEntries=[
+            {"RoutingControlArn": controls[PRIMARY], "RoutingControlState": "Off"},
+            {"RoutingControlArn": controls[RECOVERY], "RoutingControlState": "On"},
+        ]
+    )
+    refused(
+        lambda: data.update_routing_control_state(RoutingControlArn=controls[RECOVERY], RoutingControlState="Off"),
+        "ConflictException",
+    )
+    r53 = sb.client("route53", PRIMARY)
+    r53.create_health_check(
+        CallerReference=f"contract-{time.time()}",
+        HealthCheckConfig={"Type": "RECOVERY_CONTROL", "RoutingControlArn": controls[PRIMARY]},
+    )
+
+
+def _contract_alb(sb: Sandbox) -> str:
+    """The region's ALB (the seed's, or one made here on the seed's subnets)."""
+    elbv2, ec2 = sb.client("elbv2", PRIMARY), sb.client("ec2", PRIMARY)
+    existing = elbv2.describe_load_balancers()["LoadBalancers"]
+    if existing:
+        return existing[0]["LoadBalancerArn"]
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": ["vpc-0e10000000000000a"]}])["Vpcs"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+    return elbv2.create_load_balancer(Name="contract-alb", Subnets=subnets[:2], Type="application")["LoadBalancers"][0][
+        "LoadBalancerArn"
+    ]
+
+
+def scenario_zonal_shift(sb: Sandbox, seed: dict[str, Any]) -> None:
+    zs = sb.client("arc-zonal-shift", PRIMARY)
+    alb = _contract_alb(sb)
+    resource = zs.get_managed_resource(resourceIdentifier=alb)
+    away = sorted(resource["appliedWeights"])[0]
+    shift = zs.start_zonal_shift(resourceIdentifier=alb, awayFrom=away, expiresIn="30m", comment="contract")
+    refused(
+        lambda: zs.start_zonal_shift(resourceIdentifier=alb, awayFrom=away, expiresIn="30m", comment="again"),
+        "ConflictException",
+    )
+    zs.update_zonal_shift(zonalShiftId=shift["zonalShiftId"], expiresIn="1h")
+    zs.cancel_zonal_shift(zonalShiftId=shift["zonalShiftId"])
+    refused(lambda: zs.start_zonal_shift(resourceIdentifier=alb, awayFrom=away, expiresIn="5d", comment="x"), "ValidationException")
+
+
+def scenario_fis(sb: Sandbox, seed: dict[str, Any]) -> None:
+    fis = sb.client("fis", PRIMARY)
+    sb.control("POST", "/durations", {"fis_experiment_initiating": 0.1, "fis_experiment_run": 0.5})
+    template = fis.create_experiment_template(
+        clientToken="contract",
+        description="contract",
+        roleArn="arn:aws:iam::123456789012:role/fis-drill",
+        stopConditions=[{"source": "none"}],
+        actions={"wait": {"actionId": "aws:fis:wait", "parameters": {"duration": "PT1M"}}},
+    )["experimentTemplate"]
+    first = fis.start_experiment(clientToken="contract-1", experimentTemplateId=template["id"])["experiment"]
+    fis.get_experiment(id=first["id"])
+    fis.stop_experiment(id=first["id"])
+    second = fis.start_experiment(clientToken="contract-2", experimentTemplateId=template["id"])["experiment"]
+    wait_for("the experiment", lambda: fis.get_experiment(id=second["id"])["experiment"]["state"]["status"] == "completed")
+    refused(lambda: fis.get_experiment(id="EXPmissing"), "ResourceNotFoundException")
+
+
+def scenario_cloudwatch(sb: Sandbox, seed: dict[str, Any]) -> None:
+    # boto3 speaks CBOR to CloudWatch too (the model's first protocol), like the Rust SDK.
+    cw = sb.client("cloudwatch", RECOVERY)
+    cw.put_metric_alarm(
+        AlarmName="contract",
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=5.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cw.set_alarm_state(AlarmName="contract", StateValue="ALARM", StateReason="contract")
+    cw.describe_alarms(AlarmNames=["contract"])
+    refused(lambda: cw.set_alarm_state(AlarmName="missing", StateValue="OK", StateReason="x"), "ResourceNotFound")
+    cw.delete_alarms(AlarmNames=["contract"])
+
+
+def scenario_iam(sb: Sandbox, seed: dict[str, Any]) -> None:
+    iam = sb.client("iam", PRIMARY)
+    iam.create_user(UserName="contract")
+    iam.put_user_policy(
+        UserName="contract",
+        PolicyName="read",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecs:Describe*", "Resource": "*"}]}),
+    )
+    arn = iam.get_user(UserName="contract")["User"]["Arn"]
+    iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["ecs:DescribeServices", "ecs:UpdateService"])
+    refused(
+        lambda: iam.simulate_principal_policy(PolicySourceArn=arn.replace("contract", "missing"), ActionNames=["ecs:DescribeServices"]),
+        "NoSuchEntity",
+    )
+
+
 SCENARIO: list[tuple[str, Callable[[Sandbox, dict[str, Any]], None]]] = [
     ("backup", scenario_backup),
     ("efs", scenario_efs),
@@ -318,6 +468,11 @@ SCENARIO: list[tuple[str, Callable[[Sandbox, dict[str, Any]], None]]] = [
     ("ecr", scenario_ecr),
     ("route53", scenario_route53),
     ("ecs", scenario_ecs),
+    ("arc", scenario_arc),
+    ("arc-zonal-shift", scenario_zonal_shift),
+    ("fis", scenario_fis),
+    ("cloudwatch", scenario_cloudwatch),
+    ("iam", scenario_iam),
 ]
 
 

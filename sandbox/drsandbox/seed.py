@@ -23,7 +23,7 @@ from moto.ec2.models import vpcs as ec2_vpcs
 from moto.backends import get_backend
 from moto.moto_api._internal import mock_random
 
-from . import ext_backup, ext_ecr, ext_ecs, ext_efs, state
+from . import ext_arc, ext_backup, ext_ecr, ext_ecs, ext_efs, state
 from .common import backend
 
 ACCOUNT = state.ACCOUNT
@@ -517,6 +517,7 @@ def seed() -> dict[str, Any]:
         "secrets": _secrets(),
         "route53": _route53(),
         "sns": {"topic": TOPIC, "arns": _sns()},
+        "arc": ext_arc.seed_arc(),
         "seeded_at": state.rfc3339(state.now()),
     }
     return summary
