@@ -205,6 +205,52 @@ def set_endpoint_health(body: dict[str, Any], args: dict[str, str], query: dict[
     return 200, {"health_check_id": args["health_check_id"], "endpoint_healthy": body["healthy"]}
 
 
+# --- disasters -------------------------------------------------------------------------------
+
+
+@route("GET", "/outage")
+def list_outages(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import outages
+
+    return 200, outages.to_json()
+
+
+@route("POST", "/outage")
+def add_outage(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import outages
+
+    outages.add(body)
+    return 200, outages.to_json()
+
+
+@route("DELETE", "/outage")
+def end_outages(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import outages
+
+    outages.clear()
+    return 200, outages.to_json()
+
+
+@route("POST", "/ecs/stop-tasks")
+def ecs_stop_tasks(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import ext_ecs, seed
+
+    unknown = set(body) - {"cluster", "service", "count", "region", "reason", "account"}
+    if unknown:
+        raise ControlError(400, f"unknown field(s) {sorted(unknown)}; use cluster, service, count, region, reason")
+    if not body.get("service"):
+        raise ControlError(400, "service is required")
+    count = body.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ControlError(400, "count must be a positive integer")
+    region = body.get("region", seed.PRIMARY)
+    cluster = body.get("cluster", ext_ecs.CLUSTER)
+    stopped = ext_ecs.stop_service_tasks(
+        _account(body), region, cluster, body["service"], count, body.get("reason") or "Essential container in task exited"
+    )
+    return 200, {"cluster": cluster, "service": body["service"], "region": region, "stopped_tasks": stopped}
+
+
 @route("POST", "/secrets/lag")
 def secrets_lag(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
     from . import ext_secrets

@@ -32,6 +32,11 @@ FAST: dict[str, float] = {
     "ecr_replication_lag": 1.0,
     "route53_propagation": 1.0,
     "ecs_rollout": 2.0,
+    "ecs_task_start": 0.2,
+    "ecs_task_replacement": 1.0,
+    "ecs_instance_registration": 0.5,
+    "asg_instance_replacement": 0.5,
+    "outage_connect_delay": 0.2,
 }
 
 # "realistic" profile, in seconds, before SANDBOX_SCALE is applied. Sources are in
@@ -47,6 +52,11 @@ REALISTIC: dict[str, float] = {
     "ecr_replication_lag": 600.0,  # ECR doc: most images replicate in under 30 minutes
     "route53_propagation": 60.0,  # Route 53 FAQ: changes propagate within 60 s
     "ecs_rollout": 300.0,  # ECS: health checks, grace period, draining: 2-10 min
+    "ecs_task_start": 30.0,  # estimate: image pull and container start (PENDING -> RUNNING)
+    "ecs_task_replacement": 30.0,  # estimate: the service scheduler notices a stopped task and starts another
+    "ecs_instance_registration": 120.0,  # estimate: EC2 boot plus the ECS agent registering
+    "asg_instance_replacement": 180.0,  # estimate: status checks fail, then the group's health check replaces
+    "outage_connect_delay": 3.1,  # the AWS SDKs' default connect timeout: what a client waits for
 }
 
 PROFILES = {"fast": FAST, "realistic": REALISTIC}
