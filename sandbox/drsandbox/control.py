@@ -197,12 +197,37 @@ def create_recovery_point(body: dict[str, Any], args: dict[str, str], query: dic
 
 @route("POST", "/route53/health-checks/(?P<health_check_id>[^/]+)/endpoint")
 def set_endpoint_health(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import ext_route53, outages
+
+    healthy, region = body.get("healthy"), body.get("region")
+    if set(body) - {"healthy", "region"} or not body:
+        raise ControlError(400, 'body must be {"healthy": true|false} and/or {"region": "us-east-1"}')
+    if healthy is not None and not isinstance(healthy, bool):
+        raise ControlError(400, 'body must be {"healthy": true|false} and/or {"region": "us-east-1"}')
+    if region is not None and (not isinstance(region, str) or not outages.REGION_RE.match(region)):
+        raise ControlError(400, f"region {region!r} is not a region name such as us-east-1")
+    ext_route53.set_endpoint(args["health_check_id"], healthy=healthy, region=region)
+    check_id = args["health_check_id"]
+    return 200, {
+        "health_check_id": check_id,
+        "endpoint_healthy": ext_route53.ENDPOINT_HEALTH.get(check_id, True),
+        "endpoint_region": ext_route53.ENDPOINT_REGION.get(check_id),
+    }
+
+
+@route("GET", "/route53/answer")
+def route53_answer(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
     from . import ext_route53
 
-    if not isinstance(body.get("healthy"), bool):
-        raise ControlError(400, 'body must be {"healthy": true|false}')
-    ext_route53.set_endpoint_health(args["health_check_id"], body["healthy"])
-    return 200, {"health_check_id": args["health_check_id"], "endpoint_healthy": body["healthy"]}
+    if not query.get("name"):
+        raise ControlError(400, "give ?name=<record name>&type=A")
+    seed = query.get("seed")
+    try:
+        return 200, ext_route53.answer(
+            _account(query), query["name"], query.get("type", "A").upper(), seed=int(seed) if seed is not None else None
+        )
+    except ext_route53.AnswerError as err:
+        return err.status, {"error": str(err), "rcode": err.rcode}
 
 
 # --- disasters -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from moto.ec2.models import subnets as ec2_subnets
 from moto.ec2.models import vpcs as ec2_vpcs
 from moto.moto_api._internal import mock_random
 
-from . import ext_backup, ext_compute, ext_ecr, ext_ecs, state
+from . import ext_backup, ext_compute, ext_ecr, ext_ecs, ext_route53, state
 from .common import backend
 
 ACCOUNT = state.ACCOUNT
@@ -369,13 +369,44 @@ def _ecs(region: str, secrets: dict[str, Any], alb: dict[str, Any]) -> dict[str,
 
 
 def seed_compute(secrets: dict[str, Any], route53: dict[str, Any]) -> dict[str, Any]:
-    """ECS on EC2 in both regions: capacity, the ALB and the services (settled)."""
+    """ECS on EC2 in both regions: capacity, the ALB, the services (settled), and the
+    Route 53 alias records to the ALBs."""
     for region in (PRIMARY, RECOVERY):
         backend("ecs", ACCOUNT, region).create_cluster(CLUSTER)
     albs = {region: _alb(region) for region in (PRIMARY, RECOVERY)}
     capacity = {region: _capacity(region) for region in (PRIMARY, RECOVERY)}
     ecs = {"cluster": CLUSTER, **{region: _ecs(region, secrets, albs[region]) for region in (PRIMARY, RECOVERY)}}
+    route53["alias_records"] = _alias_records(route53["hosted_zone_id"], albs)
     return {"ecs": ecs, "autoscaling": capacity, "elbv2": albs}
+
+
+def _alias_records(zone_id: str, albs: dict[str, Any]) -> list[dict[str, Any]]:
+    r53 = backend("route53", ACCOUNT, "aws")
+    records = [("PRIMARY", "primary-alb-us-east-1", albs[PRIMARY]), ("SECONDARY", "secondary-alb-us-west-2", albs[RECOVERY])]
+    r53.change_resource_record_sets(
+        zone_id,
+        [
+            {
+                "Action": "CREATE",
+                "ResourceRecordSet": {
+                    "Name": ALIAS_RECORD_NAME,
+                    "Type": "A",
+                    "SetIdentifier": set_id,
+                    "Failover": failover,
+                    "AliasTarget": {
+                        "HostedZoneId": alb["canonical_hosted_zone_id"],
+                        "DNSName": f"dualstack.{alb['dns_name']}",
+                        "EvaluateTargetHealth": True,
+                    },
+                },
+            }
+            for failover, set_id, alb in records
+        ],
+    )
+    return [
+        {"name": ALIAS_RECORD_NAME, "failover": f, "set_identifier": s, "alias_dns_name": f"dualstack.{a['dns_name']}", "evaluate_target_health": True}
+        for f, s, a in records
+    ]
 
 
 def _efs() -> dict[str, Any]:
@@ -574,6 +605,7 @@ def _route53() -> dict[str, Any]:
             },
         )
         checks[role] = {"id": check.id, "fqdn": fqdn, "region": region}
+        ext_route53.ENDPOINT_REGION[check.id] = region  # the endpoint is that region's app
     records = [
         ("PRIMARY", "primary-us-east-1", "10.0.1.10", checks["primary"]["id"]),
         ("SECONDARY", "secondary-us-west-2", "10.1.1.10", checks["secondary"]["id"]),
