@@ -506,6 +506,9 @@ def stop(ecs: EC2ContainerServiceBackend, task: Task, reason: str, code: str | N
         st = _sched(ecs, service)
         st["blocked"].append(state.now() + state.DURATIONS["ecs_task_replacement"])
         st["steady"] = False
+    if service is not None and service.status == "ACTIVE":
+        _recount(ecs, service)  # a DescribeServices right after the stop sees it
+    _recount_clusters(ecs)
 
 
 def host_lost(ecs: EC2ContainerServiceBackend, cluster: str, ci: ContainerInstance, reason: str) -> None:
