@@ -1,7 +1,9 @@
 //! `ecs.scale` end to end against the seeded sandbox (whose deployments roll out over
 //! `ecs_rollout` seconds): the services reach their counts with a completed rollout, the
 //! previous counts are journalled first and reused on resume, a drill's undo restores them,
-//! and AWS faults are absorbed or reported with the service and code.
+//! and AWS faults are absorbed or reported with the service and code. The recovery region is
+//! a pilot light (its Auto Scaling group at 0): tests that scale services there first give it
+//! capacity, as a runbook's capacity step would.
 
 mod actions_support;
 mod common;
@@ -55,6 +57,7 @@ async fn state(names: &[&str]) -> BTreeMap<String, (i32, i32, Option<DeploymentR
 async fn scaling_reaches_the_counts_with_a_completed_rollout_and_undo_restores_them() {
     let _guard = SandboxGuard::seeded().await;
     common::set_durations(&json!({"ecs_rollout": 0.5}));
+    common::ensure_capacity(RECOVERY, 2).await;
     let names = ["frontend", "backend", "ai-service"];
 
     let s = step("ecs.scale", RECOVERY, params(recovery_counts()))
@@ -79,8 +82,15 @@ async fn scaling_reaches_the_counts_with_a_completed_rollout_and_undo_restores_t
         );
     }
     assert_eq!(count("ecs", "UpdateService"), 3);
-    let (status, _) = common::app_health(RECOVERY);
-    assert_eq!(status, 200, "the recovery region's app answers healthy");
+    // The app endpoint sees the three services' tasks really run (the app as a whole waits
+    // for redis and Qdrant, which this step does not start).
+    let (_, health) = common::app_health(RECOVERY);
+    for name in ["frontend", "backend", "ai-service"] {
+        assert_eq!(
+            health["services"][name]["healthy"], true,
+            "{name}: {health}"
+        );
+    }
 
     s.undo(out.undo.as_ref().expect("a drill has an undo"))
         .await
@@ -101,6 +111,7 @@ async fn scaling_reaches_the_counts_with_a_completed_rollout_and_undo_restores_t
 async fn a_resumed_step_reuses_the_journalled_counts_and_makes_no_second_update() {
     let _guard = SandboxGuard::seeded().await;
     common::set_durations(&json!({"ecs_rollout": 0.3}));
+    common::ensure_capacity(RECOVERY, 2).await;
     let first = step("ecs.scale", RECOVERY, params(recovery_counts()))
         .mode(Mode::DrillLive)
         .build()
@@ -150,6 +161,7 @@ async fn a_failover_scale_down_has_no_undo_and_waits_for_the_rollout() {
 async fn a_throttled_update_is_absorbed_by_the_sdk_retry() {
     let _guard = SandboxGuard::seeded().await;
     common::set_durations(&json!({"ecs_rollout": 0.3}));
+    common::ensure_capacity(RECOVERY, 1).await;
     common::inject_fault(
         &json!({"service": "ecs", "operation": "UpdateService", "kind": "throttle", "count": 1}),
     );
@@ -209,10 +221,12 @@ async fn an_unknown_service_fails_before_anything_changes() {
 async fn undo_counts_a_service_deleted_meanwhile_as_done() {
     let _guard = SandboxGuard::seeded().await;
     common::set_durations(&json!({"ecs_rollout": 0.2}));
+    common::ensure_capacity(RECOVERY, 1).await;
+    // Not Qdrant: its recovery task definition names a file system the region lacks.
     let s = step(
         "ecs.scale",
         RECOVERY,
-        params(json!({"redis": 1, "qdrant": 1})),
+        params(json!({"redis": 1, "ai-service": 1})),
     )
     .mode(Mode::DrillLive)
     .build()
@@ -229,5 +243,5 @@ async fn undo_counts_a_service_deleted_meanwhile_as_done() {
 
     s.undo(out.undo.as_ref().unwrap()).await.unwrap();
 
-    assert_eq!(state(&["qdrant"]).await["qdrant"].0, 0);
+    assert_eq!(state(&["ai-service"]).await["ai-service"].0, 0);
 }

@@ -322,7 +322,6 @@ async fn arc_a_failing_cluster_endpoint_makes_the_client_try_the_next() {
 }
 
 #[tokio::test]
-#[ignore = "needs S1's region outage switch (POST /_sandbox/outage, branch sbx-compute): un-ignore at merge"]
 async fn arc_cluster_endpoint_in_a_dark_region_fails_and_the_next_answers() {
     let guard = SandboxGuard::seeded().await;
     let endpoints = cluster_endpoints(&guard.seed).await;

@@ -607,6 +607,29 @@ async fn ecs_scale_up_rolls_out_over_time_and_the_app_endpoint_follows() {
     assert!(svc.running_count() < 2);
     assert_eq!(common::app_health(RECOVERY).0, 503);
 
+    // No capacity yet (pilot light): the tasks cannot be placed.
+    let refused = common::poll("the placement refusal", WAIT, async || {
+        let out = ecs
+            .describe_services()
+            .cluster(CLUSTER)
+            .services("frontend")
+            .send()
+            .await
+            .unwrap();
+        out.services()[0]
+            .events()
+            .iter()
+            .filter_map(|e| e.message())
+            .find(|m| m.contains("was unable to place a task"))
+            .map(str::to_owned)
+    })
+    .await;
+    assert!(
+        refused.contains("No Container Instances were found in your cluster"),
+        "{refused}"
+    );
+    common::ensure_capacity(RECOVERY, 2).await;
+
     let done = common::poll("frontend to reach its steady state", WAIT, async || {
         let out = ecs
             .describe_services()
@@ -625,9 +648,16 @@ async fn ecs_scale_up_rolls_out_over_time_and_the_app_endpoint_follows() {
     assert_eq!(done.deployments()[0].running_count(), 2);
     assert_eq!(done.deployments()[0].desired_count(), 2);
     assert!(done.events()[0].message().unwrap().contains("steady state"));
-    common::poll("the application endpoint to be healthy", WAIT, async || {
-        (common::app_health(RECOVERY).0 == 200).then_some(())
-    })
+    common::poll(
+        "the app endpoint to see both services run",
+        WAIT,
+        async || {
+            let (_, health) = common::app_health(RECOVERY);
+            (health["services"]["frontend"]["healthy"] == true
+                && health["services"]["backend"]["healthy"] == true)
+                .then_some(())
+        },
+    )
     .await;
 
     // EC2 launch type with bridge networking needs no subnets.

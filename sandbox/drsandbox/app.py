@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import socket
 import time
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -14,7 +16,7 @@ from moto.core.request import Request
 from moto.core.routing import get_service_router
 from moto.core.utils import get_service_model
 
-from . import control, ext_arc, ext_services, faults, reqlog, state
+from . import control, ext_arc, ext_services, faults, outages, reqlog, state
 
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
@@ -22,11 +24,18 @@ CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_reque
 BOTOCORE_NAMES = {"elasticfilesystem": "efs", "monitoring": "cloudwatch"}
 
 
+# The sandbox's application endpoint (control API), which a dark region also takes down.
+APP_HEALTH = re.compile(r"^/_sandbox/app/(?P<region>[a-z0-9-]+)/health/?$")
+
+
 class RequestInfo:
-    def __init__(self, service: str, operation: str, region: str, account: str, protocol: str) -> None:
+    def __init__(self, service: str, operation: str, region: str, account: str, protocol: str, signing_region: str) -> None:
         self.service = service
         self.operation = operation
+        # The region whose endpoint serves the call: us-east-1 for Route 53 and IAM, whose
+        # control planes AWS hosts there whatever region the client signed for.
         self.region = region
+        self.signing_region = signing_region
         self.account = account
         self.protocol = protocol
 
@@ -73,7 +82,7 @@ def identify(environ: dict[str, Any]) -> RequestInfo | None:
         account = _account_for(environ, access_key)
     except Exception:  # noqa: BLE001
         account = state.ACCOUNT
-    return RequestInfo(service, operation, region, account, protocol)
+    return RequestInfo(service, operation, outages.endpoint_region(service, region) or region, account, protocol, region)
 
 
 class SandboxApp:
@@ -83,25 +92,36 @@ class SandboxApp:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
+            app = APP_HEALTH.match(path)
+            outage = outages.region_outage(app.group("region")) if app else None
+            if outage is not None:
+                return self._dark(environ, start_response, outage, None)
             return control.handle(environ, start_response)
         if path.startswith("/moto-api"):
             with state.LOCK:
                 return list(self.moto_app(environ, start_response))
         info = identify(environ)
         started = time.time()
-        rule = faults.pick(info.service, info.operation, info.region) if info else None
+        outage = outages.region_outage(info.region) if info else None
+        rule = faults.pick(info.service, info.operation, info.region) if info and outage is None else None
         entry: dict[str, Any] = {
             "time": state.rfc3339(started),
             "service": info.service if info else "unknown",
             "operation": info.operation if info else "Unknown",
             "region": info.region if info else None,
+            "signing_region": info.signing_region if info else None,
             "account": info.account if info else None,
             "method": environ.get("REQUEST_METHOD"),
             "path": path,
             "status": None,
-            "fault": rule.kind if rule else None,
-            "fault_id": rule.id if rule else None,
+            "fault": rule.kind if rule else ("outage" if outage else None),
+            "fault_id": rule.id if rule else (outage["id"] if outage else None),
         }
+        if outage is not None:
+            try:
+                return self._dark(environ, start_response, outage, entry, info)
+            finally:
+                entry["duration_ms"] = round((time.time() - started) * 1000, 1)
         try:
             if rule is not None and rule.kind == "latency":
                 time.sleep(rule.latency_ms / 1000.0)
@@ -137,6 +157,42 @@ class SandboxApp:
             return body_parts
         finally:
             entry["duration_ms"] = round((time.time() - started) * 1000, 1)
+
+    def _dark(
+        self,
+        environ: dict[str, Any],
+        start_response: Any,
+        outage: dict[str, Any],
+        entry: dict[str, Any] | None,
+        info: RequestInfo | None = None,
+    ) -> Iterable[bytes]:
+        """Answers a request to a dark region: a dropped connection after a delay, or a 503."""
+        if outage["mode"] == "error503":
+            if info is None:  # the application endpoint: what a load balancer's 503 page says
+                status = 503
+                body = json.dumps(
+                    {"status": "unreachable", "region": outage["region"], "reason": f"region {outage['region']} is dark (outage {outage['id']})"}
+                ).encode()
+                headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            else:
+                rule = SimpleNamespace(kind="error503", http_status=None)
+                status, headers, body = faults.error_response(rule, info.service, info.protocol)  # type: ignore[arg-type]
+            if entry is not None:
+                entry["status"] = status
+                reqlog.append(entry)
+            start_response(f"{status} {_reason(status)}", headers)
+            return [body]
+        # Not under state.LOCK: other requests go on while this one hangs.
+        time.sleep(state.DURATIONS["outage_connect_delay"])
+        if entry is not None:
+            reqlog.append(entry)
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        raise ConnectionResetError(f"sandbox: {outage['region']} is dark (outage {outage['id']})")
 
 
 def _reason(status: int) -> str:

@@ -309,6 +309,13 @@ def scenario_ecs(sb: Sandbox, seed: dict[str, Any]) -> None:
     west.update_service(cluster=cluster, service="backend", desiredCount=1)
     west.describe_services(cluster=cluster, services=["backend"])
     west.create_service(cluster=cluster, serviceName="contract", taskDefinition=backend_service["task_definition"], desiredCount=0)
+    # The pilot-light region has no container instance: AWS refuses RunTask outright.
+    refused(lambda: west.run_task(cluster=cluster, taskDefinition=backend_service["task_definition"], count=1), "InvalidParameterException")
+    east = sb.client("ecs", PRIMARY)
+    instances = east.list_container_instances(cluster=cluster)["containerInstanceArns"]
+    task_definition = seed["ecs"][PRIMARY]["services"]["redis"]["task_definition"]
+    started = east.start_task(cluster=cluster, taskDefinition=task_definition, containerInstances=instances[:1])
+    east.stop_task(cluster=cluster, task=started["tasks"][0]["taskArn"], reason="contract")
 
 
 def scenario_arc(sb: Sandbox, seed: dict[str, Any]) -> None:

@@ -226,12 +226,83 @@ def create_recovery_point(body: dict[str, Any], args: dict[str, str], query: dic
 
 @route("POST", "/route53/health-checks/(?P<health_check_id>[^/]+)/endpoint")
 def set_endpoint_health(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import ext_route53, outages
+
+    healthy, region = body.get("healthy"), body.get("region")
+    if set(body) - {"healthy", "region"} or not body:
+        raise ControlError(400, 'body must be {"healthy": true|false} and/or {"region": "us-east-1"}')
+    if healthy is not None and not isinstance(healthy, bool):
+        raise ControlError(400, 'body must be {"healthy": true|false} and/or {"region": "us-east-1"}')
+    if region is not None and (not isinstance(region, str) or not outages.REGION_RE.match(region)):
+        raise ControlError(400, f"region {region!r} is not a region name such as us-east-1")
+    ext_route53.set_endpoint(args["health_check_id"], healthy=healthy, region=region)
+    check_id = args["health_check_id"]
+    return 200, {
+        "health_check_id": check_id,
+        "endpoint_healthy": ext_route53.ENDPOINT_HEALTH.get(check_id, True),
+        "endpoint_region": ext_route53.ENDPOINT_REGION.get(check_id),
+    }
+
+
+@route("GET", "/route53/answer")
+def route53_answer(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
     from . import ext_route53
 
-    if not isinstance(body.get("healthy"), bool):
-        raise ControlError(400, 'body must be {"healthy": true|false}')
-    ext_route53.set_endpoint_health(args["health_check_id"], body["healthy"])
-    return 200, {"health_check_id": args["health_check_id"], "endpoint_healthy": body["healthy"]}
+    if not query.get("name"):
+        raise ControlError(400, "give ?name=<record name>&type=A")
+    seed = query.get("seed")
+    try:
+        return 200, ext_route53.answer(
+            _account(query), query["name"], query.get("type", "A").upper(), seed=int(seed) if seed is not None else None
+        )
+    except ext_route53.AnswerError as err:
+        return err.status, {"error": str(err), "rcode": err.rcode}
+
+
+# --- disasters -------------------------------------------------------------------------------
+
+
+@route("GET", "/outage")
+def list_outages(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import outages
+
+    return 200, outages.to_json()
+
+
+@route("POST", "/outage")
+def add_outage(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import outages
+
+    outages.add(body)
+    return 200, outages.to_json()
+
+
+@route("DELETE", "/outage")
+def end_outages(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import outages
+
+    outages.clear()
+    return 200, outages.to_json()
+
+
+@route("POST", "/ecs/stop-tasks")
+def ecs_stop_tasks(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import ext_ecs, seed
+
+    unknown = set(body) - {"cluster", "service", "count", "region", "reason", "account"}
+    if unknown:
+        raise ControlError(400, f"unknown field(s) {sorted(unknown)}; use cluster, service, count, region, reason")
+    if not body.get("service"):
+        raise ControlError(400, "service is required")
+    count = body.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ControlError(400, "count must be a positive integer")
+    region = body.get("region", seed.PRIMARY)
+    cluster = body.get("cluster", ext_ecs.CLUSTER)
+    stopped = ext_ecs.stop_service_tasks(
+        _account(body), region, cluster, body["service"], count, body.get("reason") or "Essential container in task exited"
+    )
+    return 200, {"cluster": cluster, "service": body["service"], "region": region, "stopped_tasks": stopped}
 
 
 @route("POST", "/secrets/lag")

@@ -567,13 +567,10 @@ def request_region(service: str, path: str) -> str | None:
 
 
 def endpoint_region_is_dark(region: str) -> bool:
-    """The outage switch's answer for a cluster endpoint's region (S1's `outages` module,
-    branch sbx-compute; until it is merged no region is ever dark)."""
-    try:
-        from . import outages  # type: ignore[attr-defined]
-    except ImportError:
-        return False
-    return bool(outages.region_is_dark(region))
+    """The outage switch's answer for a cluster endpoint's region."""
+    from . import outages
+
+    return outages.region_dark(region)
 
 
 def refuse_if_endpoint_dark(environ: dict[str, Any]) -> None:

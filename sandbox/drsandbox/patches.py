@@ -8,10 +8,10 @@ _INSTALLED = {"done": False}
 def install() -> None:
     if _INSTALLED["done"]:
         return
-    from . import ext_backup, ext_ecr, ext_ecs, ext_efs, ext_route53, ext_secrets
+    from . import ext_backup, ext_compute, ext_ecr, ext_ecs, ext_efs, ext_elbv2, ext_route53, ext_secrets
     from . import ext_arc, ext_cloudwatch, ext_fis, ext_iam, ext_zonalshift
 
-    for module in (ext_backup, ext_efs, ext_secrets, ext_ecr, ext_route53, ext_ecs):
+    for module in (ext_backup, ext_efs, ext_secrets, ext_ecr, ext_route53, ext_compute, ext_elbv2, ext_ecs):
         module.install()
     for module in (ext_arc, ext_zonalshift, ext_fis, ext_cloudwatch, ext_iam):
         module.install()

@@ -17,13 +17,14 @@ import tarfile
 from collections.abc import Iterator
 from typing import Any
 
+from moto.core.types import Base64EncodedString
 from moto.ec2.models import security_groups as ec2_security_groups
 from moto.ec2.models import subnets as ec2_subnets
 from moto.ec2.models import vpcs as ec2_vpcs
 from moto.backends import get_backend
 from moto.moto_api._internal import mock_random
 
-from . import ext_arc, ext_backup, ext_ecr, ext_ecs, ext_efs, state
+from . import ext_arc, ext_backup, ext_compute, ext_ecr, ext_ecs, ext_efs, ext_route53, state
 from .common import backend
 
 ACCOUNT = state.ACCOUNT
@@ -39,6 +40,13 @@ NETWORK = {
             ("subnet-0e1b0000000000002", "us-east-1b", "10.0.4.0/24"),
         ],
         "efs_security_group": "sg-0e1e0000000000ef5",
+        "public_subnets": [
+            ("subnet-0e1a0000000000011", "us-east-1a", "10.0.1.0/24"),
+            ("subnet-0e1b0000000000012", "us-east-1b", "10.0.2.0/24"),
+        ],
+        "alb_security_group": "sg-0e1e00000000000a1",
+        "ecs_security_group": "sg-0e1e0000000000ec5",
+        "ami": "ami-0e1ec5000000000a1",
     },
     RECOVERY: {
         "vpc_id": "vpc-0f20000000000000a",
@@ -47,10 +55,32 @@ NETWORK = {
             ("subnet-0f2b0000000000002", "us-west-2b", "10.0.4.0/24"),
         ],
         "efs_security_group": "sg-0f2e0000000000ef5",
+        "public_subnets": [
+            ("subnet-0f2a0000000000011", "us-west-2a", "10.0.1.0/24"),
+            ("subnet-0f2b0000000000012", "us-west-2b", "10.0.2.0/24"),
+        ],
+        "alb_security_group": "sg-0f2e00000000000a1",
+        "ecs_security_group": "sg-0f2e0000000000ec5",
+        "ami": "ami-0f2ec5000000000a1",
     },
 }
 
 CLUSTER = ext_ecs.CLUSTER
+# EC2 capacity of the cluster (seed: "EC2 Auto Scaling Group, Min 1, Max 5"); the recovery
+# region's group is at 0 (pilot light): nothing can run there until it is scaled.
+ASG_NAME = "prod-infra-ecs"
+LAUNCH_TEMPLATE = "prod-infra-ecs"
+INSTANCE_TYPE = "c5.xlarge"  # 4 vCPU, 8 GiB: registers 4096 CPU units and 7482 MiB with ECS
+ASG_SIZE = {PRIMARY: (1, 5, 2), RECOVERY: (0, 5, 0)}  # min, max, desired
+ALB_NAME = "prod-infra-alb"
+# service -> (target group, listener path pattern or None for the default action, health check path)
+ALB_ROUTES = {
+    "frontend": ("prod-infra-frontend", None, "/"),
+    "backend": ("prod-infra-backend", "/api/*", "/api/health"),
+    "qdrant": ("prod-infra-qdrant", "/qdrant/*", "/healthz"),
+}
+# service -> secret whose keys its container reads, as in the seed's "Secrets Management"
+SERVICE_SECRETS = {"backend": "prod-infra/backend", "ai-service": "prod-infra/ai-service"}
 # name, container port, cpu, memory, desired count in the primary region, image
 SERVICES = [
     ("frontend", 3000, 512, 1024, 2, "ecr:prod-infra/frontend"),
@@ -93,6 +123,7 @@ SECRETS = {
 
 ZONE_NAME = "prod-infra.example.com."
 RECORD_NAME = "app.prod-infra.example.com."
+ALIAS_RECORD_NAME = "www.prod-infra.example.com."
 TOPIC = "prod-infra-dr-alerts"
 
 
@@ -184,36 +215,185 @@ def _network(region: str) -> dict[str, Any]:
         subnets.append({"subnet_id": subnet_id, "availability_zone": zone, "cidr": cidr})
     with fixed_id(ec2_security_groups, "random_security_group_id", spec["efs_security_group"]):
         ec2.create_security_group("prod-infra-efs-sg", "EFS: NFS 2049 from the ECS security group", vpc_id=vpc.id)
-    return {"vpc_id": vpc.id, "cidr": "10.0.0.0/16", "private_subnets": subnets, "efs_security_group": spec["efs_security_group"]}
+    public = []
+    for subnet_id, zone, cidr in spec["public_subnets"]:
+        with fixed_id(ec2_subnets, "random_subnet_id", subnet_id):
+            ec2.create_subnet(vpc.id, cidr, availability_zone=zone)
+        public.append({"subnet_id": subnet_id, "availability_zone": zone, "cidr": cidr})
+    with fixed_id(ec2_security_groups, "random_security_group_id", spec["alb_security_group"]):
+        ec2.create_security_group("prod-infra-alb-sg", "ALB: 80 and 443 from the Internet", vpc_id=vpc.id)
+    with fixed_id(ec2_security_groups, "random_security_group_id", spec["ecs_security_group"]):
+        ec2.create_security_group("prod-infra-ecs-sg", "ECS: application ports from the ALB security group", vpc_id=vpc.id)
+    return {
+        "vpc_id": vpc.id,
+        "cidr": "10.0.0.0/16",
+        "private_subnets": subnets,
+        "public_subnets": public,
+        "efs_security_group": spec["efs_security_group"],
+        "alb_security_group": spec["alb_security_group"],
+        "ecs_security_group": spec["ecs_security_group"],
+    }
 
 
-def _ecs(region: str) -> dict[str, Any]:
+def _alb(region: str) -> dict[str, Any]:
+    """The ALB of the seed ("Internet -> ALB -> ECS services"), with a target group per service."""
+    spec = NETWORK[region]
+    elbv2 = backend("elbv2", ACCOUNT, region)
+    lb = elbv2.create_load_balancer(
+        ALB_NAME,
+        security_groups=[spec["alb_security_group"]],
+        subnet_ids=[s for s, _z, _c in spec["public_subnets"]],
+        scheme="internet-facing",
+        loadbalancer_type="application",
+    )
+    lb.activate()
+    groups = {}
+    for service, (name, _path, health_path) in ALB_ROUTES.items():
+        port = next(p for n, p, *_ in SERVICES if n == service)
+        tg = elbv2.create_target_group(
+            name,
+            vpc_id=spec["vpc_id"],
+            protocol="HTTP",
+            port=str(port),
+            healthcheck_path=health_path,
+            healthcheck_interval_seconds=30,
+            healthy_threshold_count="5",
+            unhealthy_threshold_count="2",
+            target_type="instance",
+        )
+        groups[service] = tg
+    listener = elbv2.create_listener(
+        lb.arn, "HTTP", "80", None, None, [{"Type": "forward", "TargetGroupArn": groups["frontend"].arn}]
+    )
+    for priority, (service, (_name, path, _health)) in enumerate(ALB_ROUTES.items(), start=1):
+        if path is None:
+            continue
+        elbv2.create_rule(
+            listener.arn,
+            [{"Field": "path-pattern", "Values": [path]}],
+            priority * 10,
+            [{"Type": "forward", "TargetGroupArn": groups[service].arn}],
+        )
+    return {
+        "load_balancer_arn": lb.arn,
+        "dns_name": lb.dns_name,
+        "canonical_hosted_zone_id": lb.canonical_hosted_zone_id,
+        "listener_arn": listener.arn,
+        "target_groups": {service: tg.arn for service, tg in groups.items()},
+    }
+
+
+def _capacity(region: str) -> dict[str, Any]:
+    """The Auto Scaling group whose instances are the cluster's container instances."""
+    spec = NETWORK[region]
+    ec2 = backend("ec2", ACCOUNT, region)
+    user_data = f"#!/bin/bash\necho ECS_CLUSTER={CLUSTER} >> /etc/ecs/ecs.config\n"
+    template = ec2.create_launch_template(
+        LAUNCH_TEMPLATE,
+        "ECS-optimised instances of the production cluster",
+        {
+            "ImageId": spec["ami"],
+            "InstanceType": INSTANCE_TYPE,
+            "SecurityGroupIds": [spec["ecs_security_group"]],
+            "IamInstanceProfile": {"Name": "prod-infra-ecs-instance"},
+            "UserData": Base64EncodedString.from_raw_string(user_data),
+        },
+        {},
+    )
+    minimum, maximum, desired = ASG_SIZE[region]
+    group = backend("autoscaling", ACCOUNT, region).create_auto_scaling_group(
+        name=ASG_NAME,
+        availability_zones=[],
+        desired_capacity=desired,
+        max_size=maximum,
+        min_size=minimum,
+        launch_config_name=None,
+        launch_template={"LaunchTemplateName": LAUNCH_TEMPLATE, "Version": "$Latest"},
+        vpc_zone_identifier=",".join(s for s, _z, _c in spec["subnets"]),
+        default_cooldown=None,
+        health_check_period=None,
+        health_check_type="EC2",
+        load_balancers=[],
+        target_group_arns=[],
+        placement_group=None,
+        termination_policies=[],
+        tags=[{"Key": "Name", "Value": "prod-infra-ecs", "PropagateAtLaunch": True}],
+    )
+    ext_compute.register_now(ACCOUNT, region)  # settled: the instances have joined the cluster
     ecs = backend("ecs", ACCOUNT, region)
-    cluster = ecs.create_cluster(CLUSTER)
+    instances = [
+        {"instance_id": ci.ec2_instance_id, "container_instance_arn": ci.container_instance_arn, "availability_zone": ci.attributes["ecs.availability-zone"]}
+        for ci in ecs.container_instances.get(CLUSTER, {}).values()
+    ]
+    return {
+        "auto_scaling_group": group.name,
+        "launch_template_id": template.id,
+        "min_size": minimum,
+        "max_size": maximum,
+        "desired_capacity": desired,
+        "container_instances": instances,
+    }
+
+
+def _container_definition(region: str, name: str, port: int, cpu: int, memory: int, image: str, secrets: dict[str, Any]) -> dict[str, Any]:
+    definition: dict[str, Any] = {
+        "name": name,
+        "image": image,
+        "cpu": cpu,
+        "memory": memory,
+        "essential": True,
+        "portMappings": [{"containerPort": port, "hostPort": 0, "protocol": "tcp"}],
+    }
+    secret_name = SERVICE_SECRETS.get(name)
+    if secret_name:
+        arn = secrets[secret_name]["arn" if region == PRIMARY else "replica_arn"]
+        definition["secrets"] = [{"name": key, "valueFrom": f"{arn}:{key}::"} for key in secrets[secret_name]["keys"]]
+    if name == "qdrant":
+        definition["mountPoints"] = [{"sourceVolume": "qdrant-storage", "containerPath": "/qdrant/storage", "readOnly": False}]
+    if name == "redis":
+        definition["mountPoints"] = [{"sourceVolume": "redis-data", "containerPath": "/data", "readOnly": False}]
+    return definition
+
+
+def _volumes(name: str) -> list[dict[str, Any]]:
+    if name == "qdrant":
+        # Both regions name the production file system: in the recovery region it does not
+        # exist, so Qdrant cannot start there until a revision names a restored one.
+        return [
+            {
+                "name": "qdrant-storage",
+                "efsVolumeConfiguration": {"fileSystemId": QDRANT_FS_ID, "rootDirectory": "/", "transitEncryption": "ENABLED"},
+            }
+        ]
+    if name == "redis":
+        return [{"name": "redis-data", "host": {"sourcePath": "/var/lib/redis"}}]
+    return []
+
+
+def _ecs(region: str, secrets: dict[str, Any], alb: dict[str, Any]) -> dict[str, Any]:
+    ecs = backend("ecs", ACCOUNT, region)
+    cluster = ecs._get_cluster(CLUSTER)
     services = {}
     for name, port, cpu, memory, desired, image in SERVICES:
         if image.startswith("ecr:"):
             image = f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{image[4:]}:v1.2.0"
         task_definition = ecs.register_task_definition(
             family=f"prod-infra-{name}",
-            container_definitions=[
-                {
-                    "name": name,
-                    "image": image,
-                    "cpu": cpu,
-                    "memory": memory,
-                    "essential": True,
-                    "portMappings": [{"containerPort": port, "hostPort": 0, "protocol": "tcp"}],
-                }
-            ],
+            container_definitions=[_container_definition(region, name, port, cpu, memory, image, secrets)],
+            volumes=_volumes(name),
             network_mode="bridge",
             requires_compatibilities=["EC2"],
+            execution_role_arn=f"arn:aws:iam::{ACCOUNT}:role/prod-infra-ecs-task-execution",
+        )
+        load_balancers = (
+            [{"targetGroupArn": alb["target_groups"][name], "containerName": name, "containerPort": port}] if name in ALB_ROUTES else []
         )
         service = ecs.create_service(
             CLUSTER,
             name,
             desired if region == PRIMARY else 0,
             task_definition_str=task_definition.arn,
+            load_balancers=load_balancers,
             launch_type="EC2",
         )
         ext_ecs.settle(ecs, service)
@@ -222,8 +402,50 @@ def _ecs(region: str) -> dict[str, Any]:
             "task_definition": task_definition.arn,
             "port": port,
             "desired_count": service.desired_count,
+            "target_group_arn": alb["target_groups"].get(name),
         }
     return {"cluster_arn": cluster.arn, "services": services}
+
+
+def seed_compute(secrets: dict[str, Any], route53: dict[str, Any]) -> dict[str, Any]:
+    """ECS on EC2 in both regions: capacity, the ALB, the services (settled), and the
+    Route 53 alias records to the ALBs."""
+    for region in (PRIMARY, RECOVERY):
+        backend("ecs", ACCOUNT, region).create_cluster(CLUSTER)
+    albs = {region: _alb(region) for region in (PRIMARY, RECOVERY)}
+    capacity = {region: _capacity(region) for region in (PRIMARY, RECOVERY)}
+    ecs = {"cluster": CLUSTER, **{region: _ecs(region, secrets, albs[region]) for region in (PRIMARY, RECOVERY)}}
+    route53["alias_records"] = _alias_records(route53["hosted_zone_id"], albs)
+    return {"ecs": ecs, "autoscaling": capacity, "elbv2": albs}
+
+
+def _alias_records(zone_id: str, albs: dict[str, Any]) -> list[dict[str, Any]]:
+    r53 = backend("route53", ACCOUNT, "aws")
+    records = [("PRIMARY", "primary-alb-us-east-1", albs[PRIMARY]), ("SECONDARY", "secondary-alb-us-west-2", albs[RECOVERY])]
+    r53.change_resource_record_sets(
+        zone_id,
+        [
+            {
+                "Action": "CREATE",
+                "ResourceRecordSet": {
+                    "Name": ALIAS_RECORD_NAME,
+                    "Type": "A",
+                    "SetIdentifier": set_id,
+                    "Failover": failover,
+                    "AliasTarget": {
+                        "HostedZoneId": alb["canonical_hosted_zone_id"],
+                        "DNSName": f"dualstack.{alb['dns_name']}",
+                        "EvaluateTargetHealth": True,
+                    },
+                },
+            }
+            for failover, set_id, alb in records
+        ],
+    )
+    return [
+        {"name": ALIAS_RECORD_NAME, "failover": f, "set_identifier": s, "alias_dns_name": f"dualstack.{a['dns_name']}", "evaluate_target_health": True}
+        for f, s, a in records
+    ]
 
 
 def _efs() -> dict[str, Any]:
@@ -435,6 +657,7 @@ def _route53() -> dict[str, Any]:
             },
         )
         checks[role] = {"id": check.id, "fqdn": fqdn, "region": region}
+        ext_route53.ENDPOINT_REGION[check.id] = region  # the endpoint is that region's app
     records = [
         ("PRIMARY", "primary-us-east-1", "10.0.1.10", checks["primary"]["id"]),
         ("SECONDARY", "secondary-us-west-2", "10.1.1.10", checks["secondary"]["id"]),
@@ -502,6 +725,12 @@ def already_seeded() -> list[str]:
 
 def seed() -> dict[str, Any]:
     """Creates the whole stack (call after a reset) and returns what it created."""
+    # moto's reset re-creates the Auto Scaling and ELB backends of the last seed at once, and
+    # they create the EC2 backend (whose default VPC draws random ids). Create them all before
+    # seeding the generator, so a first seed draws the same ids as every later one.
+    for region in (PRIMARY, RECOVERY):
+        for service in ("ec2", "autoscaling", "elbv2", "ecs"):
+            backend(service, ACCOUNT, region)
     mock_random.seed(RANDOM_SEED)
     network = {region: _network(region) for region in (PRIMARY, RECOVERY)}
     efs = _efs()
@@ -511,13 +740,14 @@ def seed() -> dict[str, Any]:
         "recovery_region": RECOVERY,
         "network": network,
         "efs": {"qdrant": efs},
-        "ecs": {"cluster": CLUSTER, PRIMARY: _ecs(PRIMARY), RECOVERY: _ecs(RECOVERY)},
         "backup": _backup(),
         "ecr": seed_images(),
         "secrets": _secrets(),
         "route53": _route53(),
         "sns": {"topic": TOPIC, "arns": _sns()},
         "arc": ext_arc.seed_arc(),
-        "seeded_at": state.rfc3339(state.now()),
     }
+    # Last: the task definitions name the secrets and images created above.
+    summary.update(seed_compute(summary["secrets"], summary["route53"]))
+    summary["seeded_at"] = state.rfc3339(state.now())
     return summary

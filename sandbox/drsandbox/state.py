@@ -37,6 +37,11 @@ FAST: dict[str, float] = {
     "fis_experiment_initiating": 0.2,
     "fis_experiment_run": 1.0,
     "fis_experiment_stop": 0.2,
+    "ecs_task_start": 0.2,
+    "ecs_task_replacement": 1.0,
+    "ecs_instance_registration": 0.5,
+    "asg_instance_replacement": 0.5,
+    "outage_connect_delay": 0.2,
 }
 
 # "realistic" profile, in seconds, before SANDBOX_SCALE is applied. Sources are in
@@ -57,6 +62,11 @@ REALISTIC: dict[str, float] = {
     "fis_experiment_initiating": 5.0,  # estimate: FIS resolves targets, then runs the actions
     "fis_experiment_run": 300.0,  # estimate: a typical action duration (PT5M)
     "fis_experiment_stop": 5.0,  # estimate: stopping rolls the actions back
+    "ecs_task_start": 30.0,  # estimate: image pull and container start (PENDING -> RUNNING)
+    "ecs_task_replacement": 30.0,  # estimate: the service scheduler notices a stopped task and starts another
+    "ecs_instance_registration": 120.0,  # estimate: EC2 boot plus the ECS agent registering
+    "asg_instance_replacement": 180.0,  # estimate: status checks fail, then the group's health check replaces
+    "outage_connect_delay": 3.1,  # the AWS SDKs' default connect timeout: what a client waits for
 }
 
 PROFILES = {"fast": FAST, "realistic": REALISTIC}

@@ -517,3 +517,86 @@ pub fn set_sandbox_credentials() {
         }
     });
 }
+
+// --- disasters and compute (outages, ECS on EC2, Route 53 answers) -------------------------
+
+/// The seed's ECS cluster and the Auto Scaling group whose instances are its capacity.
+pub const CLUSTER: &str = "prod-infra-production-cluster";
+pub const AUTO_SCALING_GROUP: &str = "prod-infra-ecs";
+
+/// Starts an outage, e.g. `json!({"region": "us-east-1"})` or `json!({"az": "us-east-1a"})`;
+/// returns `{"outages": [...]}`.
+pub fn outage(spec: &Value) -> Value {
+    ok("POST", "/outage", Some(spec))
+}
+
+/// Ends every outage.
+pub fn end_outages() {
+    ok("DELETE", "/outage", None);
+}
+
+/// What a resolver gets now for `name` (type A): (status, body).
+pub fn route53_answer(name: &str) -> (u16, Value) {
+    control("GET", &format!("/route53/answer?name={name}&type=A"), None)
+}
+
+/// Stops `count` RUNNING tasks of a seed service through the control API; their ARNs.
+pub fn stop_tasks(region: &str, service: &str, count: u32) -> Vec<String> {
+    ok(
+        "POST",
+        "/ecs/stop-tasks",
+        Some(&json!({"region": region, "service": service, "count": count})),
+    )["stopped_tasks"]
+        .as_array()
+        .expect("stopped_tasks")
+        .iter()
+        .map(|a| a.as_str().expect("an ARN").to_string())
+        .collect()
+}
+
+/// Scales the seed's Auto Scaling group in `region` to `instances` (through the SDK, as a
+/// capacity step would) and waits until that many container instances are connected.
+pub async fn ensure_capacity(region: &str, instances: i32) {
+    let config = sdk_config(region).await;
+    aws_sdk_autoscaling::Client::new(&config)
+        .set_desired_capacity()
+        .auto_scaling_group_name(AUTO_SCALING_GROUP)
+        .desired_capacity(instances)
+        .send()
+        .await
+        .expect("SetDesiredCapacity");
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    poll(
+        "the instances to join the cluster",
+        Duration::from_secs(20),
+        async || {
+            let arns = ecs
+                .list_container_instances()
+                .cluster(CLUSTER)
+                .send()
+                .await
+                .ok()?
+                .container_instance_arns()
+                .to_vec();
+            if arns.len() != instances as usize {
+                return None;
+            }
+            if arns.is_empty() {
+                return Some(());
+            }
+            let described = ecs
+                .describe_container_instances()
+                .cluster(CLUSTER)
+                .set_container_instances(Some(arns))
+                .send()
+                .await
+                .ok()?;
+            described
+                .container_instances()
+                .iter()
+                .all(|ci| ci.agent_connected())
+                .then_some(())
+        },
+    )
+    .await;
+}
