@@ -14,10 +14,11 @@ use drctl::actions::{
 };
 use drctl::aws::{AwsClients, AwsSettings, ErrorClass};
 use drctl::engine::{
-    Engine, ExecPlan, ExecStep, JournalWriter, Record, RunHeader, RunOptions, RunState, RunStatus,
-    StepStatus, null_sink, read_entries,
+    Engine, ExecPlan, ExecStep, Record, RunHeader, RunOptions, RunState, RunStatus, StepStatus,
+    null_sink,
 };
 use drctl::measure::Clock;
+use drctl::store::{JournalWriter, read_entries};
 use serde_json::{Map, Value, json};
 
 fn spec() -> &'static ActionSpec {

@@ -137,7 +137,7 @@ pub(crate) fn session_error(settings: &Settings, err: SessionError) -> Exit {
     };
     eprintln!("{label}: {err}");
     match err {
-        SessionError::Lock(crate::engine::LockError::Io { .. }) => Exit::Failure,
+        SessionError::Lock(crate::store::LockError::Io { .. }) => Exit::Failure,
         SessionError::Lock(_) => Exit::Refused,
         SessionError::Invalid(_) => Exit::Invalid,
         _ => Exit::Failure,

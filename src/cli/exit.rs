@@ -41,6 +41,6 @@ impl From<Exit> for ExitCode {
 }
 
 /// A problem with how drctl was called (not with what it was asked to do): exit 2.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);

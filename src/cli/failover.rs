@@ -16,11 +16,12 @@ use super::progress::EventView;
 use super::settings::Settings;
 use crate::actions::Mode;
 use crate::aws::{AwsClients, AwsSettings};
-use crate::engine::{Engine, RunHeader, RunOptions, RunStatus, hostname, null_sink};
+use crate::engine::{Engine, RunHeader, RunOptions, RunStatus, null_sink};
 use crate::measure::Clock;
 use crate::report::Report;
 use crate::runbook::{self, Runbook};
 use crate::runner::{self, RunRequest};
+use crate::store::hostname;
 
 /// The region a person must type to confirm: the runbook's `recovery` region, else the
 /// region most steps run in.

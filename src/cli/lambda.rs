@@ -139,7 +139,7 @@ fn error(kind: &str, message: impl Into<String>) -> Diagnostic {
 
 fn session_error(e: SessionError) -> Diagnostic {
     let kind = match &e {
-        SessionError::Lock(crate::engine::LockError::Io { .. }) => "Failed",
+        SessionError::Lock(crate::store::LockError::Io { .. }) => "Failed",
         SessionError::Lock(_) => "Refused",
         SessionError::Invalid(_) => "InvalidInput",
         _ => "Failed",

@@ -41,12 +41,11 @@ use crate::actions::{
     tagged_file_systems,
 };
 use crate::engine::{
-    Engine, Entry, ExecPlan, JournalError, LockError, LockHolder, RunOptions, RunState, SharedLock,
-    StepStatus, UndoStatus,
+    Engine, Entry, ExecPlan, JournalError, RunOptions, RunState, StepStatus, UndoStatus,
 };
 use crate::report::Report;
 use crate::runbook::{Runbook, interpolate};
-use crate::store::Store;
+use crate::store::{LockError, LockHolder, SharedLock, Store};
 
 /// The cleanup JSON format version.
 pub const CLEANUP_SCHEMA_VERSION: u32 = 1;
@@ -219,7 +218,10 @@ fn why_stale(state: &RunState) -> Option<String> {
 /// is not alive, oldest first.
 pub fn stale_runs(store: &dyn Store, now: DateTime<Utc>) -> Result<Vec<StaleRun>, CleanupError> {
     let mut stale = Vec::new();
-    for run_id in store.run_ids().map_err(|e| CleanupError::Io(e.0))? {
+    for run_id in store
+        .run_ids()
+        .map_err(|e| CleanupError::Io(e.to_string()))?
+    {
         let state = match read_run(store, &run_id) {
             Ok((_, state)) => state,
             Err(e) => {
@@ -562,7 +564,7 @@ fn record(store: &dyn Store, out: &Cleanup, plan: &ExecPlan) -> Result<(), Clean
     let doc = serde_json::to_value(out).map_err(|e| CleanupError::Io(e.to_string()))?;
     store
         .save_cleanup(&out.run_id, &doc)
-        .map_err(|e| CleanupError::Io(e.0))?;
+        .map_err(|e| CleanupError::Io(e.to_string()))?;
     if matches!(store.load_report(&out.run_id), Ok(Some(_))) {
         let (_, state) = read_run(store, &out.run_id)?;
         save_report(store, &Report::build(&state, plan))

@@ -11,13 +11,13 @@ use chrono::{DateTime, Utc};
 use super::prepare::{exec_plan, new_run_id, runbook_of, selection, sha256_file};
 use crate::actions::Mode;
 use crate::engine::{
-    Engine, ExecPlan, JournalError, LockError, LockHolder, Record, RunHeader, RunOptions, RunState,
-    SharedJournal, SharedLock, hostname,
+    Engine, ExecPlan, JournalError, Record, RunHeader, RunOptions, RunState, SharedJournal,
 };
 use crate::measure::Clock;
+use crate::report::render_html;
 use crate::report::{HistoryEntry, Report};
 use crate::runbook::{Drill, Runbook};
-use crate::store::Store;
+use crate::store::{LockError, LockHolder, SharedLock, Store, hostname};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -119,7 +119,7 @@ pub(crate) fn heartbeat(lock: SharedLock, clock: Clock) -> tokio::task::JoinHand
     tokio::spawn(async move {
         let mut warned = false;
         loop {
-            tokio::time::sleep(crate::engine::lease() / 4).await;
+            tokio::time::sleep(crate::store::lease() / 4).await;
             let lock = lock.clone();
             // A shared store's renewal is a network call: keep it off the async workers.
             let renewed = tokio::task::spawn_blocking(move || {
@@ -356,9 +356,13 @@ pub async fn finish_drill(
     Ok((report, location))
 }
 
-/// Keep the report in the store; returns where a person finds it.
+/// Keep the report in the store, with its HTML rendering (and the drill history chart) when
+/// the store keeps one; returns where a person finds it.
 pub fn save_report(store: &dyn Store, report: &Report) -> Result<String, SessionError> {
+    let html = store
+        .keeps_html_report()
+        .then(|| render_html(report, &store.read_history().unwrap_or_default()));
     store
-        .save_report(report)
+        .save_report(report, html.as_deref())
         .map_err(|e| SessionError::Io(e.to_string()))
 }
