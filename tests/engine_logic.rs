@@ -14,8 +14,8 @@ use drctl::actions::{
 };
 use drctl::aws::{AwsClients, AwsSettings, ErrorClass};
 use drctl::engine::{
-    Engine, ExecPlan, ExecStep, Record, RunHeader, RunOptions, RunState, RunStatus, StepStatus,
-    null_sink,
+    Engine, ExecPlan, ExecStep, Record, RunHeader, RunOptions, RunState, RunStatus, StepParams,
+    StepStatus, null_sink,
 };
 use drctl::measure::Clock;
 use drctl::store::{JournalWriter, read_entries};
@@ -124,7 +124,7 @@ fn step(id: &str, action: &'static dyn Action, after: &[&str], params: Value) ->
         backoff: Duration::from_secs(1),
         verify: false,
         drill_skip: false,
-        params: params.as_object().cloned().unwrap_or_else(Map::new),
+        params: StepParams::literal(params.as_object().cloned().unwrap_or_else(Map::new)),
     }
 }
 

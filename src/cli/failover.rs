@@ -111,7 +111,7 @@ pub(crate) async fn dry_run(
         clock: Clock::system(),
         sink: null_sink(),
     };
-    let plan = runner::exec_plan(runbook);
+    let plan = runbook::compile(runbook)?;
     let opts = RunOptions {
         max_parallel: 1,
         approvals: crate::actions::Approvals {

@@ -6,11 +6,13 @@ mod events;
 mod journal;
 mod scheduler;
 mod state;
+mod template;
 
 pub use events::{EventSink, RunEvent, null_sink};
 pub use journal::{
     Entry, FailureRecord, JOURNAL_VERSION, JournalError, JournalSink, Record, RunHeader, RunStatus,
     SharedJournal,
 };
-pub use scheduler::{Engine, ExecPlan, ExecStep, Interrupts, RunOptions, resolve_step_refs};
+pub use scheduler::{Engine, ExecPlan, ExecStep, Interrupts, RunOptions};
 pub use state::{RunState, StepState, StepStatus, UndoStatus};
+pub use template::{MissingOutput, OutputRef, Outputs, Param, Part, StepParams, Template};

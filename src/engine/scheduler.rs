@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 use super::events::{EventSink, RunEvent};
 use super::journal::{FailureRecord, Record, RunHeader, RunStatus, SharedJournal as JournalHandle};
 use super::state::{RunState, StepStatus};
+use super::template::{Outputs, StepParams};
 use crate::actions::{
     Action, ActionError, Approvals, StepContext, StepEvent, StepJournal, StepOutcome,
 };
@@ -34,8 +35,8 @@ pub struct ExecStep {
     pub backoff: Duration,
     pub verify: bool,
     pub drill_skip: bool,
-    /// Parameters with defaults; strings may still hold `${steps.<id>.<output>}`.
-    pub params: Map<String, Value>,
+    /// Parameters with defaults, compiled: strings may hold other steps' outputs.
+    pub params: StepParams,
 }
 
 impl std::fmt::Debug for ExecStep {
@@ -73,45 +74,6 @@ pub struct RunOptions {
 
 /// Ctrl-C presses, delivered by the CLI.
 pub type Interrupts = mpsc::UnboundedReceiver<()>;
-
-/// Resolve `${steps.<id>.<output>}` in every string of `params`. `$$` is a literal `$`.
-pub fn resolve_step_refs(
-    params: &Map<String, Value>,
-    outputs: &BTreeMap<String, BTreeMap<String, String>>,
-) -> Result<Map<String, Value>, String> {
-    fn resolve_str(
-        s: &str,
-        outputs: &BTreeMap<String, BTreeMap<String, String>>,
-    ) -> Result<String, String> {
-        crate::runbook::interpolate(s, &|r| {
-            outputs.get(&r.step).and_then(|o| o.get(&r.output)).cloned()
-        })
-    }
-    fn resolve(
-        v: &Value,
-        outputs: &BTreeMap<String, BTreeMap<String, String>>,
-    ) -> Result<Value, String> {
-        Ok(match v {
-            Value::String(s) => Value::String(resolve_str(s, outputs)?),
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|i| resolve(i, outputs))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| Ok((k.clone(), resolve(v, outputs)?)))
-                    .collect::<Result<_, String>>()?,
-            ),
-            other => other.clone(),
-        })
-    }
-    params
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), resolve(v, outputs)?)))
-        .collect()
-}
 
 /// Whether a dependency no longer holds its dependents back: it succeeded, or it was
 /// skipped and everything it waits for is satisfied in turn. (A skipped step keeps its
@@ -194,7 +156,7 @@ impl Engine {
         (step_id, region): (&str, Option<String>),
         params: Map<String, Value>,
         prior_notes: Vec<Value>,
-        step_outputs: BTreeMap<String, BTreeMap<String, String>>,
+        step_outputs: Outputs,
     ) -> StepContext {
         let (header, plan) = (scope.header, scope.plan);
         let sink = self.sink.clone();
@@ -272,7 +234,7 @@ impl Engine {
                 let ctx = self.context(
                     &scope,
                     (&s.id, s.region.clone()),
-                    s.params.clone(),
+                    s.params.unresolved(),
                     Vec::new(),
                     BTreeMap::new(),
                 );
@@ -298,7 +260,7 @@ impl Engine {
         let header = state.header.clone();
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut status: BTreeMap<String, StepStatus> = BTreeMap::new();
-        let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let mut outputs: Outputs = BTreeMap::new();
         for step in &plan.steps {
             let s = state.step(&step.id);
             let st = match s.status {
@@ -372,10 +334,13 @@ impl Engine {
                         continue;
                     }
                     status.insert(step.id.clone(), StepStatus::Running);
-                    let params = match resolve_step_refs(&step.params, &outputs) {
+                    let params = match step.params.resolve(&outputs) {
                         Ok(p) => p,
-                        Err(message) => {
-                            let err = ActionError::fatal(format!("step {}", step.id), message);
+                        Err(missing) => {
+                            let err = ActionError::fatal(
+                                format!("step {}", step.id),
+                                missing.to_string(),
+                            );
                             self.finish_step(
                                 &journal,
                                 &step.id,
@@ -494,7 +459,7 @@ impl Engine {
         attempt: u32,
         result: Result<StepOutcome, ActionError>,
         status: &mut BTreeMap<String, StepStatus>,
-        outputs: &mut BTreeMap<String, BTreeMap<String, String>>,
+        outputs: &mut Outputs,
     ) {
         let now = self.clock.now();
         match result {
@@ -574,7 +539,7 @@ impl Engine {
             let ctx = self.context(
                 &scope,
                 (&step.id, step.region.clone()),
-                step.params.clone(),
+                step.params.unresolved(),
                 s.notes.clone(),
                 BTreeMap::new(),
             );
@@ -707,37 +672,5 @@ async fn run_step(
                 };
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn step_references_resolve_and_dollars_escape() {
-        let mut outputs = BTreeMap::new();
-        outputs.insert(
-            "restore".to_string(),
-            BTreeMap::from([("file_system_id".to_string(), "fs-1".to_string())]),
-        );
-        let mut params = Map::new();
-        params.insert(
-            "a".into(),
-            Value::String("id=${steps.restore.file_system_id} cost $$5".into()),
-        );
-        params.insert(
-            "b".into(),
-            serde_json::json!(["${steps.restore.file_system_id}"]),
-        );
-        let r = resolve_step_refs(&params, &outputs).unwrap();
-        assert_eq!(r["a"], "id=fs-1 cost $5");
-        assert_eq!(r["b"][0], "fs-1");
-        params.insert("c".into(), Value::String("${steps.missing.x}".into()));
-        assert!(
-            resolve_step_refs(&params, &outputs)
-                .unwrap_err()
-                .contains("missing")
-        );
     }
 }

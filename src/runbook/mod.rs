@@ -7,6 +7,7 @@
 //! it finds as `Diagnostic`s with a file, a position, a stable code and a hint.
 
 mod code;
+mod compile;
 mod diagnostic;
 mod drill;
 mod duration;
@@ -29,6 +30,7 @@ mod syntax;
 mod validate;
 
 pub use code::Code;
+pub use compile::{CompileError, compile, default_timeout};
 pub use diagnostic::{Diagnostic, Diagnostics, Snippet};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use interpolate::{StepRef, interpolate, references};

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::prepare::{exec_plan, runbook_of, sha256_file};
+use super::prepare::{runbook_of, sha256_file};
 use super::session::{heartbeat, save_report};
 use crate::actions::{
     Approvals, RUN_ID_TAG, STEP_TAG, delete_drill_record, delete_file_system, drill_records,
@@ -44,7 +44,7 @@ use crate::engine::{
     Engine, Entry, ExecPlan, JournalError, RunOptions, RunState, StepStatus, UndoStatus,
 };
 use crate::report::Report;
-use crate::runbook::{Runbook, interpolate};
+use crate::runbook::{Runbook, compile, interpolate};
 use crate::store::{LockError, LockHolder, SharedLock, Store};
 
 /// The cleanup JSON format version.
@@ -294,7 +294,8 @@ pub async fn cleanup_run(
     }
     let runbook =
         runbook_of(header).map_err(|d| CleanupError::Runbook(run_id.into(), d.render(false)))?;
-    let plan = exec_plan(&runbook);
+    let plan =
+        compile(&runbook).map_err(|e| CleanupError::Runbook(run_id.into(), e.to_string()))?;
     let lock = if dry_run {
         None
     } else {

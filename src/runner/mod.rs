@@ -12,9 +12,7 @@ pub use cleanup::{
     stale_runs,
 };
 pub use notify::{Notifier, NotifyError, PUBLISH_TIMEOUT, topic_region};
-pub use prepare::{
-    default_timeout, exec_plan, new_run_id, runbook_of, selection, sha256_file, vars_map,
-};
+pub use prepare::{new_run_id, runbook_of, selection, sha256_file, vars_map};
 pub use session::{
     CONTINUATION_REASON, RunRequest, Session, SessionError, continuation_of, finish_drill,
     open_run, save_report, start_run,

@@ -1,75 +1,15 @@
-//! From a validated runbook to what the engine executes: parameter values as JSON, default
-//! timeouts, the `--only`/`--skip` selection (checked against dependencies), run ids.
+//! What a run needs beyond its compiled plan (`runbook::compile`): the `--only`/`--skip`
+//! selection (checked against dependencies), the runbook again from a journal header, run
+//! ids and the runbook's checksum.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 
-use crate::actions;
-use crate::engine::{ExecPlan, ExecStep, RunHeader};
-use crate::runbook::{self, Runbook, Value};
-
-/// A step's timeout when the runbook gives none: three times the action's estimate, at
-/// least ten minutes.
-pub fn default_timeout(estimate_secs: u64) -> Duration {
-    Duration::from_secs((estimate_secs * 3).max(600))
-}
-
-fn to_json(value: &Value) -> Json {
-    match value {
-        Value::String(s) => Json::String(s.clone()),
-        Value::Integer(n) => Json::from(*n),
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Duration(d) => Json::from(d.as_millis() as u64),
-        Value::List(items) => Json::Array(items.iter().cloned().map(Json::String).collect()),
-        Value::CountMap(map) => Json::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), Json::from(*v)))
-                .collect::<Map<_, _>>(),
-        ),
-    }
-}
-
-/// The engine's view of a runbook, steps in a topological order.
-pub fn exec_plan(runbook: &Runbook) -> ExecPlan {
-    let order = runbook::plan(runbook).order;
-    let steps = order
-        .iter()
-        .filter_map(|id| runbook.step(id))
-        .filter_map(|step| {
-            // Validation guarantees every action has an implementation (a test checks the
-            // catalogue); a missing one is skipped here and reported by `implementation`.
-            let action = actions::implementation(step.action.name)?;
-            Some(ExecStep {
-                id: step.id.clone(),
-                action,
-                region: runbook.region_of(step).map(str::to_owned),
-                after: step.after.clone(),
-                timeout: step
-                    .timeout
-                    .unwrap_or_else(|| default_timeout(step.action.estimate_secs)),
-                attempts: step.retry.attempts.max(1),
-                backoff: step.retry.backoff,
-                verify: step.verify,
-                drill_skip: step.drill_skip,
-                params: step
-                    .with
-                    .iter()
-                    .map(|(k, v)| (k.clone(), to_json(v)))
-                    .collect(),
-            })
-        })
-        .collect();
-    ExecPlan {
-        runbook_name: runbook.name.clone(),
-        regions: runbook.regions.clone(),
-        steps,
-    }
-}
+use crate::engine::RunHeader;
+use crate::runbook::{self, Runbook};
 
 /// The steps to run under `--only`/`--skip`, or `None` for all. A step left out may only
 /// be depended on when nothing selected uses its outputs; otherwise the selection is
@@ -178,15 +118,5 @@ command = ["true"]
                 .unwrap_err()
                 .contains("no step `zz`")
         );
-    }
-
-    #[test]
-    fn exec_plan_is_topological_with_defaults() {
-        let rb = runbook::load_runbook_str("t.toml", RUNBOOK, &BTreeMap::new()).unwrap();
-        let plan = exec_plan(&rb);
-        assert_eq!(plan.steps[0].id, "a");
-        assert_eq!(plan.steps[0].params["expect_status"], 200);
-        assert_eq!(plan.steps[0].params["interval"], 2000);
-        assert_eq!(plan.steps[0].timeout, Duration::from_secs(600));
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::prepare::{exec_plan, new_run_id, runbook_of, selection, sha256_file};
+use super::prepare::{new_run_id, runbook_of, selection, sha256_file};
 use crate::actions::Mode;
 use crate::engine::{
     Engine, ExecPlan, JournalError, Record, RunHeader, RunOptions, RunState, SharedJournal,
@@ -16,7 +16,7 @@ use crate::engine::{
 use crate::measure::Clock;
 use crate::report::render_html;
 use crate::report::{HistoryEntry, Report};
-use crate::runbook::{Drill, Runbook};
+use crate::runbook::{Drill, Runbook, compile};
 use crate::store::{LockError, LockHolder, SharedLock, Store, hostname};
 
 /// What to run.
@@ -192,6 +192,7 @@ pub fn start_run(
     clock: Clock,
 ) -> Result<Session, SessionError> {
     let selected = selection(&req.runbook, &req.only, &req.skip).map_err(SessionError::Invalid)?;
+    let plan = compile(&req.runbook).map_err(|e| SessionError::Invalid(e.to_string()))?;
     let now = clock.now();
     let run_id = new_run_id(now);
     let (lock, displaced) =
@@ -233,7 +234,7 @@ pub fn start_run(
     let state = RunState::replay(&[entry])
         .ok_or_else(|| SessionError::Io("cannot replay the new journal".into()))?;
     Ok(Session {
-        plan: exec_plan(&req.runbook),
+        plan,
         runbook: req.runbook,
         header,
         selected,
@@ -280,6 +281,7 @@ pub fn open_run(
         )));
     }
     let runbook = runbook_of(&header).map_err(|d| SessionError::Invalid(d.render(false)))?;
+    let plan = compile(&runbook).map_err(|e| SessionError::Invalid(e.to_string()))?;
     let selected =
         selection(&runbook, &header.only, &header.skip).map_err(SessionError::Invalid)?;
     let (lock, displaced) =
@@ -293,7 +295,7 @@ pub fn open_run(
         },
     )?;
     Ok(Session {
-        plan: exec_plan(&runbook),
+        plan,
         runbook,
         header,
         selected,
