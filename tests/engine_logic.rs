@@ -14,8 +14,8 @@ use drctl::actions::{
 };
 use drctl::aws::{AwsClients, AwsSettings, ErrorClass};
 use drctl::engine::{
-    Engine, ExecPlan, ExecStep, Record, RunHeader, RunOptions, RunState, RunStatus, StepParams,
-    StepStatus, null_sink,
+    Engine, ExecPlan, ExecStep, Record, RetryPolicy, RunHeader, RunOptions, RunState, RunStatus,
+    StepParams, StepStatus, null_sink,
 };
 use drctl::measure::Clock;
 use drctl::store::{JournalWriter, read_entries};
@@ -39,7 +39,7 @@ impl Action for Wait {
         Box::pin(async move {
             let ms = ctx.u64("ms")?;
             if ctx.prior("token").is_none() {
-                ctx.note(json!({ "token": ctx.token("wait") }))?;
+                ctx.note(json!({ "token": ctx.token("wait") })).await?;
             }
             let start = tokio::time::Instant::now();
             poll_until(ctx, || async {
@@ -120,8 +120,7 @@ fn step(id: &str, action: &'static dyn Action, after: &[&str], params: Value) ->
         region: None,
         after: after.iter().map(|s| s.to_string()).collect(),
         timeout: Duration::from_secs(3600),
-        attempts: 1,
-        backoff: Duration::from_secs(1),
+        retry: RetryPolicy::exponential(1, Duration::from_secs(1)),
         verify: false,
         drill_skip: false,
         params: StepParams::literal(params.as_object().cloned().unwrap_or_else(Map::new)),
@@ -366,9 +365,9 @@ async fn retryable_failures_are_retried_within_the_policy_and_fatal_ones_never()
     let h = harness().await;
     FLAKY_CALLS.store(0, Ordering::SeqCst);
     let mut flaky = step("flaky", &FLAKY, &[], json!({"succeed_on": 3}));
-    flaky.attempts = 3;
+    flaky.retry.attempts = 3;
     let mut fatal = step("fatal", &FAIL, &["flaky"], json!({"class": "fatal"}));
-    fatal.attempts = 5;
+    fatal.retry.attempts = 5;
     let (status, records) = run(&h, &plan(vec![flaky, fatal]), 4, None).await;
     assert_eq!(status, RunStatus::Failed);
     assert_eq!(FLAKY_CALLS.load(Ordering::SeqCst), 3);

@@ -178,7 +178,7 @@ where
         return Ok(id.to_string());
     }
     let id = start().await?;
-    ctx.note(json!({ key: id }))?;
+    ctx.note(json!({ key: id })).await?;
     Ok(id)
 }
 
@@ -187,12 +187,13 @@ fn selector(ctx: &StepContext) -> Result<PointSelector, ActionError> {
         .map_err(|m| ActionError::fatal(format!("step {}", ctx.step_id), m))
 }
 
-fn note_point(ctx: &StepContext, point: &ChosenPoint) -> Result<(), ActionError> {
+async fn note_point(ctx: &StepContext, point: &ChosenPoint) -> Result<(), ActionError> {
     ctx.note(json!({
         "recovery_point_arn": point.arn,
         "recovery_point_created_at": point.created_at.to_rfc3339(),
         "recovery_point_size_bytes": point.size_bytes,
     }))
+    .await
 }
 
 fn prior_point(ctx: &StepContext) -> Option<ChosenPoint> {
@@ -253,7 +254,7 @@ impl Action for RestoreEfs {
                     let point =
                         choose_point(ctx, &region, &vault, Some(&source_arn), &selector(ctx)?)
                             .await?;
-                    note_point(ctx, &point)?;
+                    note_point(ctx, &point).await?;
                     point
                 }
             };
@@ -284,7 +285,7 @@ impl Action for RestoreEfs {
                     .opt_str("iam_role")
                     .map(str::to_owned)
                     .unwrap_or_else(|| default_role(&account));
-                ctx.note(json!({ "restore_token": token }))?;
+                ctx.note(json!({ "restore_token": token })).await?;
                 ctx.progress(format!("starting restore of {}", point.arn));
                 let out = backup
                     .start_restore_job()
@@ -344,7 +345,7 @@ impl Action for RestoreEfs {
                     )
                 })?
                 .to_string();
-            ctx.note(json!({ "file_system_id": fs_id }))?;
+            ctx.note(json!({ "file_system_id": fs_id })).await?;
 
             let efs = ctx.aws.efs(&region);
             let tags: Vec<_> = ctx
@@ -464,7 +465,7 @@ impl Action for Copy {
                         &selector(ctx)?,
                     )
                     .await?;
-                    note_point(ctx, &p)?;
+                    note_point(ctx, &p).await?;
                     p
                 }
             };
@@ -472,7 +473,7 @@ impl Action for Copy {
                 format!("arn:aws:backup:{dest_region}:{account}:backup-vault:{dest_vault}");
             let job_id = job_once(ctx, "copy_job_id", || async {
                 let token = ctx.token("copy");
-                ctx.note(json!({ "copy_token": token }))?;
+                ctx.note(json!({ "copy_token": token })).await?;
                 let role = ctx
                     .opt_str("iam_role")
                     .map(str::to_owned)
@@ -610,7 +611,7 @@ impl Action for Start {
             let account = ctx.account().await?;
             let job_id = job_once(ctx, "backup_job_id", || async {
                 let token = ctx.token("backup");
-                ctx.note(json!({ "backup_token": token }))?;
+                ctx.note(json!({ "backup_token": token })).await?;
                 let role = ctx
                     .opt_str("iam_role")
                     .map(str::to_owned)

@@ -47,10 +47,11 @@ pub struct StepEvent {
 }
 
 /// Appends facts a step must not lose (job ids, created resources) to the run's journal,
-/// fsynced before the call returns. Implemented by the engine.
+/// durable before the returned future completes. Implemented by the engine, whose
+/// scheduler writes the journal.
 pub trait StepJournal: Send + Sync {
     /// Record a note for this step. Never pass secret values.
-    fn note(&self, step: &str, note: &Value) -> std::io::Result<()>;
+    fn note<'a>(&'a self, step: &'a str, note: &'a Value) -> BoxFuture<'a, std::io::Result<()>>;
 }
 
 /// Asks a person: `(step, message) -> approved?`.
@@ -224,8 +225,8 @@ impl StepContext {
 
     /// Journal a fact (fsynced) before relying on it. A failure to journal fails the step:
     /// acting without a journal could repeat a restore after a crash.
-    pub fn note(&self, note: Value) -> Result<(), ActionError> {
-        self.journal.note(&self.step_id, &note).map_err(|e| {
+    pub async fn note(&self, note: Value) -> Result<(), ActionError> {
+        self.journal.note(&self.step_id, &note).await.map_err(|e| {
             ActionError::fatal(
                 format!("journal of run {}", self.run_id),
                 format!("cannot write the journal: {e}"),

@@ -349,7 +349,7 @@ async fn ensure_rule(
     let config = config
         .build()
         .map_err(|e| ActionError::fatal(resource.clone(), e.to_string()))?;
-    ctx.note(json!({ "ecr_rule_added": rule }))?;
+    ctx.note(json!({ "ecr_rule_added": rule })).await?;
     ctx.progress(format!(
         "adding a registry replication rule {source} -> {region}"
     ));
@@ -629,7 +629,7 @@ impl Action for Replicate {
                         .flat_map(|(src, dst)| missing_in(src, dst.as_deref()))
                         .cloned()
                         .collect();
-                    ctx.note(json!({ "ecr_missing": missing }))?;
+                    ctx.note(json!({ "ecr_missing": missing })).await?;
                     missing
                 }
             };
@@ -665,14 +665,14 @@ impl Action for Replicate {
                         continue;
                     };
                     if !dst_exists {
-                        ctx.note(json!({ "ecr_repository_created": repo }))?;
+                        ctx.note(json!({ "ecr_repository_created": repo })).await?;
                         ctx.progress(format!("creating {}", repo_at(repo, &region)));
                         create_repository(ctx, &region, source_repo, repo).await?;
                         done.add_repository(repo.clone());
                         dst_exists = true;
                     }
                     if copy {
-                        ctx.note(json!({ "ecr_copied": image }))?;
+                        ctx.note(json!({ "ecr_copied": image })).await?;
                         done.add_copy(image.clone());
                         ctx.progress(format!("copying {}", image.describe()));
                     }
@@ -685,7 +685,7 @@ impl Action for Replicate {
                         // A tag that came with a copied image goes away with it; any other
                         // (a new tag on a present image, or one moved) is undone on its own.
                         if !copy || change.previous_digest.is_some() {
-                            ctx.note(json!({ "ecr_tag_set": change }))?;
+                            ctx.note(json!({ "ecr_tag_set": change })).await?;
                             done.add_tag_change(change);
                         }
                         put(ctx, &region, repo, &image.digest, &bytes, Some(tag)).await?;

@@ -294,7 +294,7 @@ impl Action for Scale {
                         .iter()
                         .map(|(name, s)| (name.clone(), s.desired_count()))
                         .collect();
-                    ctx.note(json!({ "previous_counts": previous }))?;
+                    ctx.note(json!({ "previous_counts": previous })).await?;
                     // Just read: `apply` need not describe the services again.
                     (previous, Some(current))
                 }

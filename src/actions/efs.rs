@@ -61,7 +61,8 @@ pub(crate) async fn ensure_mount_targets(
             .await
             .map_err(aws_err("elasticfilesystem:CreateMountTarget"))
             .map_err(on(format!("{resource}, subnet {subnet}")))?;
-        ctx.note(json!({ "mount_target_id": out.mount_target_id(), "subnet": subnet }))?;
+        ctx.note(json!({ "mount_target_id": out.mount_target_id(), "subnet": subnet }))
+            .await?;
         ids.push(out.mount_target_id().to_string());
     }
     Ok(ids)
@@ -320,7 +321,8 @@ impl Action for ReplicationFailover {
             let last = config.last_replicated;
             let source = config.source;
             if let Some(at) = last {
-                ctx.note(json!({ "last_replicated_at": at.to_rfc3339() }))?;
+                ctx.note(json!({ "last_replicated_at": at.to_rfc3339() }))
+                    .await?;
                 outcome
                     .outputs
                     .insert("last_replicated_at".into(), at.to_rfc3339());

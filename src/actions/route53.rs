@@ -747,10 +747,10 @@ async fn change_and_wait(
         (id, ctx.prior("route53_undo").cloned())
     } else {
         let undo = serde_json::to_value(&undo).unwrap_or_default();
-        ctx.note(json!({ "route53_undo": undo }))?;
+        ctx.note(json!({ "route53_undo": undo })).await?;
         ctx.progress(format!("{comment} ({} change(s))", changes.len()));
         let id = submit(ctx, zone, &changes, comment, resource).await?;
-        ctx.note(json!({ "change_id": id }))?;
+        ctx.note(json!({ "change_id": id })).await?;
         (id, Some(undo))
     };
     wait_insync(ctx, &zone.region, &change_id, resource).await?;
@@ -883,7 +883,7 @@ async fn run_health_check(
     let mut undo = ctx.prior("health_check_undo").cloned();
     if inverted != want_inverted {
         let record = json!({ "region": zone.region, "id": check_id, "inverted": inverted });
-        ctx.note(json!({ "health_check_undo": record }))?;
+        ctx.note(json!({ "health_check_undo": record })).await?;
         undo = Some(record);
         ctx.progress(format!(
             "setting Inverted = {want_inverted} on health check {check_id}"

@@ -355,7 +355,7 @@ impl Action for Replicate {
                     }
                     continue;
                 }
-                ctx.note(json!({ "secret_replicating": name }))?;
+                ctx.note(json!({ "secret_replicating": name })).await?;
                 ctx.progress(format!("replicating {name} from {source} to {region}"));
                 client
                     .replicate_secret_to_regions()
@@ -483,7 +483,7 @@ async fn evidence_before(
     if !fresh.is_empty() {
         let mut all = prior;
         all.extend(fresh);
-        ctx.note(json!({ "secret_evidence": all }))?;
+        ctx.note(json!({ "secret_evidence": all })).await?;
     }
     Ok((evidence, statuses))
 }
@@ -549,7 +549,7 @@ impl Action for Promote {
                     ));
                     continue;
                 }
-                ctx.note(json!({ "secret_promoting": name }))?;
+                ctx.note(json!({ "secret_promoting": name })).await?;
                 ctx.progress(format!("promoting the replica of {name} in {region}"));
                 client
                     .stop_replication_to_replica()

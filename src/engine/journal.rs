@@ -165,6 +165,9 @@ pub enum JournalError {
     TooNew { path: PathBuf, found: u32 },
     #[error("journal {location} is empty or has no run header")]
     NoHeader { location: String },
+    /// The scheduler that writes the run's journal has stopped (the run is over).
+    #[error("the run's journal is closed: its scheduler has stopped")]
+    Closed,
     /// A journal in a remote store (DynamoDB) could not be read or written.
     #[error("cannot {action} journal {location}: {message}")]
     Remote {

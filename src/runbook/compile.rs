@@ -12,7 +12,9 @@ use super::interpolate::{Piece, Reference, parse_template};
 use super::model::{Runbook, Step, Value};
 use super::plan::plan;
 use crate::actions;
-use crate::engine::{ExecPlan, ExecStep, OutputRef, Param, Part, StepParams, Template};
+use crate::engine::{
+    ExecPlan, ExecStep, OutputRef, Param, Part, RetryPolicy, StepParams, Template,
+};
 
 /// Why a validated runbook cannot be handed to the engine. Validation rules these out; the
 /// error exists so that a gap between the two is a message, not a panic.
@@ -55,8 +57,7 @@ pub fn compile(runbook: &Runbook) -> Result<ExecPlan, CompileError> {
                 timeout: step
                     .timeout
                     .unwrap_or_else(|| default_timeout(step.action.estimate_secs)),
-                attempts: step.retry.attempts.max(1),
-                backoff: step.retry.backoff,
+                retry: RetryPolicy::exponential(step.retry.attempts, step.retry.backoff),
                 verify: step.verify,
                 drill_skip: step.drill_skip,
                 params: params(step)?,

@@ -37,7 +37,7 @@ pub use interpolate::{StepRef, interpolate, references};
 pub use load::{
     FileKind, Loaded, detect_kind, load_drill, load_file, load_runbook, load_runbook_str,
 };
-pub use model::{Drill, Isolation, RetryPolicy, Runbook, Step, Targets, Value};
+pub use model::{Drill, Isolation, Retry, Runbook, Step, Targets, Value};
 pub use plan::{Plan, plan};
 pub use reference::{actions_markdown, codes_markdown};
 pub(crate) use schedule::check_schedule;
