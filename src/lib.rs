@@ -7,6 +7,7 @@ pub mod actions;
 pub mod aws;
 pub mod cli;
 pub mod engine;
+pub mod lambda;
 pub mod measure;
 pub mod posture;
 pub mod report;

@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::outcome::ExitClass;
 use super::prepare::{runbook_of, sha256_file};
 use super::session::{heartbeat, save_report};
 use crate::actions::{
@@ -132,6 +133,17 @@ impl CleanupError {
             self,
             CleanupError::Running(_) | CleanupError::FailbackUnconfirmed(_)
         )
+    }
+
+    /// How a cleanup that could not be done ended.
+    pub fn class(&self) -> ExitClass {
+        if self.is_invalid() {
+            ExitClass::Invalid
+        } else if self.is_refused() {
+            ExitClass::Refused
+        } else {
+            ExitClass::Failure
+        }
     }
 }
 

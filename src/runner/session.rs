@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::outcome::ExitClass;
 use super::prepare::{new_run_id, runbook_of, selection, sha256_file};
 use crate::actions::Mode;
 use crate::engine::{
@@ -48,6 +49,18 @@ pub enum SessionError {
     Invalid(String),
     #[error("{0}")]
     Io(String),
+}
+
+impl SessionError {
+    /// How a command that could not start or reopen its run ended.
+    pub fn class(&self) -> ExitClass {
+        match self {
+            SessionError::Lock(LockError::Io { .. }) => ExitClass::Failure,
+            SessionError::Lock(_) => ExitClass::Refused,
+            SessionError::Invalid(_) => ExitClass::Invalid,
+            _ => ExitClass::Failure,
+        }
+    }
 }
 
 /// A run in progress: its plan, journal, lock and the state replayed when it was opened.
