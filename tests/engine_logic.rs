@@ -23,12 +23,19 @@ use serde_json::{Map, Value, json};
 
 fn spec() -> &'static ActionSpec {
     // The engine only reads the name and IAM list of a spec; any entry will do.
-    &CATALOGUE[0]
+    CATALOGUE[0]
 }
 
 /// Waits `ms` of (paused) time, polling so that an interrupt is noticed; notes a token first.
 struct Wait;
 impl Action for Wait {
+    fn undo<'a>(
+        &'a self,
+        _ctx: &'a StepContext,
+        _undo: &'a Value,
+    ) -> BoxFuture<'a, Result<(), ActionError>> {
+        Box::pin(async { Ok(()) })
+    }
     fn spec(&self) -> &'static ActionSpec {
         spec()
     }
@@ -37,7 +44,7 @@ impl Action for Wait {
     }
     fn run<'a>(&'a self, ctx: &'a StepContext) -> BoxFuture<'a, Result<StepOutcome, ActionError>> {
         Box::pin(async move {
-            let ms = ctx.u64("ms")?;
+            let ms: u64 = ctx.param("ms")?;
             if ctx.prior("token").is_none() {
                 ctx.note(json!({ "token": ctx.token("wait") })).await?;
             }
@@ -61,6 +68,13 @@ impl Action for Wait {
 /// Fails with the class given in `class`.
 struct Fail;
 impl Action for Fail {
+    fn undo<'a>(
+        &'a self,
+        _ctx: &'a StepContext,
+        _undo: &'a Value,
+    ) -> BoxFuture<'a, Result<(), ActionError>> {
+        Box::pin(async { Ok(()) })
+    }
     fn spec(&self) -> &'static ActionSpec {
         spec()
     }
@@ -69,7 +83,7 @@ impl Action for Fail {
     }
     fn run<'a>(&'a self, ctx: &'a StepContext) -> BoxFuture<'a, Result<StepOutcome, ActionError>> {
         Box::pin(async move {
-            let class = match ctx.str("class")? {
+            let class = match ctx.param::<String>("class")?.as_str() {
                 "retryable" => ErrorClass::Retryable,
                 "in-doubt" => ErrorClass::InDoubt,
                 _ => ErrorClass::Fatal,
@@ -88,6 +102,13 @@ static FLAKY_CALLS: AtomicU32 = AtomicU32::new(0);
 /// Fails (retryable) until called `succeed_on` times.
 struct Flaky;
 impl Action for Flaky {
+    fn undo<'a>(
+        &'a self,
+        _ctx: &'a StepContext,
+        _undo: &'a Value,
+    ) -> BoxFuture<'a, Result<(), ActionError>> {
+        Box::pin(async { Ok(()) })
+    }
     fn spec(&self) -> &'static ActionSpec {
         spec()
     }
@@ -97,7 +118,7 @@ impl Action for Flaky {
     fn run<'a>(&'a self, ctx: &'a StepContext) -> BoxFuture<'a, Result<StepOutcome, ActionError>> {
         Box::pin(async move {
             let n = FLAKY_CALLS.fetch_add(1, Ordering::SeqCst) + 1;
-            if u64::from(n) < ctx.u64("succeed_on")? {
+            if u64::from(n) < ctx.param::<u64>("succeed_on")? {
                 return Err(ActionError::Failed {
                     resource: "flaky".into(),
                     message: "throttled".into(),
