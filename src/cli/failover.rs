@@ -95,7 +95,8 @@ pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Invalid);
         }
     };
-    let selected = runner::selection(&runbook, &args.only, &args.skip).map_err(UsageError)?;
+    let selected = runner::selection(&runbook, &args.only, &args.skip)
+        .map_err(|e| UsageError(e.to_string()))?;
     let rt = runtime()?;
     rt.block_on(async {
         if args.dry_run {

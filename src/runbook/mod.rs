@@ -33,7 +33,7 @@ pub use code::Code;
 pub use compile::{CompileError, compile, default_timeout};
 pub use diagnostic::{Diagnostic, Diagnostics, Snippet};
 pub use duration::{DurationError, format_duration, parse_duration};
-pub use interpolate::{StepRef, interpolate, references};
+pub use interpolate::{InterpolateError, StepRef, interpolate, references};
 pub use load::{
     FileKind, Loaded, detect_kind, load_drill, load_file, load_runbook, load_runbook_str,
 };

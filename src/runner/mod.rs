@@ -26,7 +26,7 @@ pub use dry_run::{dry_header, dry_run};
 pub use frontend::{Notice, NoticeSink};
 pub use notify::{Notifier, NotifyError, PUBLISH_TIMEOUT, topic_region};
 pub use outcome::ExitClass;
-pub use prepare::{new_run_id, runbook_of, selection, sha256_file, vars_map};
+pub use prepare::{SelectionError, new_run_id, runbook_of, selection, sha256_file, vars_map};
 pub use run::{Finished, OnInterrupt, RunEnd, Runner};
 pub use session::{
     CONTINUATION_REASON, RunRequest, Session, SessionError, continuation_of, finish_drill,

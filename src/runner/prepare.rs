@@ -11,6 +11,25 @@ use sha2::{Digest, Sha256};
 use crate::engine::RunHeader;
 use crate::runbook::{self, Runbook};
 
+/// An `--only`/`--skip` selection that cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectionError {
+    #[error("there is no step `{step}` in runbook `{runbook}`; steps are: {}", known.join(", "))]
+    NoSuchStep {
+        step: String,
+        runbook: String,
+        known: Vec<String>,
+    },
+    #[error(
+        "step `{step}` uses `${{steps.{needed}.{output}}}`, but `{needed}` would not run; select it too"
+    )]
+    OutputNeeded {
+        step: String,
+        needed: String,
+        output: String,
+    },
+}
+
 /// The steps to run under `--only`/`--skip`, or `None` for all. A step left out may only
 /// be depended on when nothing selected uses its outputs; otherwise the selection is
 /// refused with the reason.
@@ -18,18 +37,17 @@ pub fn selection(
     runbook: &Runbook,
     only: &[String],
     skip: &[String],
-) -> Result<Option<BTreeSet<String>>, String> {
+) -> Result<Option<BTreeSet<String>>, SelectionError> {
     if only.is_empty() && skip.is_empty() {
         return Ok(None);
     }
     for id in only.iter().chain(skip) {
         if runbook.step(id).is_none() {
-            let known: Vec<&str> = runbook.steps.iter().map(|s| s.id.as_str()).collect();
-            return Err(format!(
-                "there is no step `{id}` in runbook `{}`; steps are: {}",
-                runbook.name,
-                known.join(", ")
-            ));
+            return Err(SelectionError::NoSuchStep {
+                step: id.clone(),
+                runbook: runbook.name.clone(),
+                known: runbook.steps.iter().map(|s| s.id.clone()).collect(),
+            });
         }
     }
     let mut selected: BTreeSet<String> = if only.is_empty() {
@@ -43,10 +61,11 @@ pub fn selection(
     for step in runbook.steps.iter().filter(|s| selected.contains(&s.id)) {
         for reference in step.references() {
             if !selected.contains(&reference.step) {
-                return Err(format!(
-                    "step `{}` uses `${{steps.{}.{}}}`, but `{}` would not run; select it too",
-                    step.id, reference.step, reference.output, reference.step
-                ));
+                return Err(SelectionError::OutputNeeded {
+                    step: step.id.clone(),
+                    needed: reference.step,
+                    output: reference.output,
+                });
             }
         }
     }
@@ -109,13 +128,14 @@ command = ["true"]
     fn selection_refuses_to_drop_a_step_whose_outputs_are_used() {
         let rb = runbook::load_runbook_str("t.toml", RUNBOOK, &BTreeMap::new()).unwrap();
         assert_eq!(selection(&rb, &[], &[]).unwrap(), None);
-        let err = selection(&rb, &[], &["a".into()]).unwrap_err();
+        let err = selection(&rb, &[], &["a".into()]).unwrap_err().to_string();
         assert!(err.contains("`b` uses `${steps.a.status}`"), "{err}");
         let sel = selection(&rb, &["c".into()], &[]).unwrap().unwrap();
         assert_eq!(sel.into_iter().collect::<Vec<_>>(), vec!["c"]);
         assert!(
             selection(&rb, &["zz".into()], &[])
                 .unwrap_err()
+                .to_string()
                 .contains("no step `zz`")
         );
     }

@@ -135,13 +135,12 @@ pub(crate) fn heartbeat(lock: SharedLock, clock: Clock) -> tokio::task::JoinHand
             tokio::time::sleep(crate::store::lease() / 4).await;
             let lock = lock.clone();
             // A shared store's renewal is a network call: keep it off the async workers.
-            let renewed = tokio::task::spawn_blocking(move || {
-                lock.lock()
-                    .map_err(|_| "lock poisoned".to_string())
-                    .and_then(|mut l| l.renew(clock.now()).map_err(|e| e.to_string()))
+            let renewed = tokio::task::spawn_blocking(move || match lock.lock() {
+                Ok(mut held) => held.renew(clock.now()).map_err(|e| e.to_string()).err(),
+                Err(_) => Some("lock poisoned".to_string()),
             })
             .await;
-            if let Ok(Err(e)) = renewed
+            if let Ok(Some(e)) = renewed
                 && !warned
             {
                 tracing::warn!("cannot renew the run's lock: {e}");
@@ -204,7 +203,8 @@ pub fn start_run(
     req: RunRequest,
     clock: Clock,
 ) -> Result<Session, SessionError> {
-    let selected = selection(&req.runbook, &req.only, &req.skip).map_err(SessionError::Invalid)?;
+    let selected = selection(&req.runbook, &req.only, &req.skip)
+        .map_err(|e| SessionError::Invalid(e.to_string()))?;
     let plan = compile(&req.runbook).map_err(|e| SessionError::Invalid(e.to_string()))?;
     let now = clock.now();
     let run_id = new_run_id(now);
@@ -295,8 +295,8 @@ pub fn open_run(
     }
     let runbook = runbook_of(&header).map_err(|d| SessionError::Invalid(d.render(false)))?;
     let plan = compile(&runbook).map_err(|e| SessionError::Invalid(e.to_string()))?;
-    let selected =
-        selection(&runbook, &header.only, &header.skip).map_err(SessionError::Invalid)?;
+    let selected = selection(&runbook, &header.only, &header.skip)
+        .map_err(|e| SessionError::Invalid(e.to_string()))?;
     let (lock, displaced) =
         store.acquire_lock(&header.runbook_name, run_id, clock.now(), force_unlock)?;
     let (mut writer, _) = store.reopen_journal(run_id)?;

@@ -340,3 +340,29 @@ impl TypedAction for Failover {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn both_undo_shapes_read_back_as_journalled_and_a_missing_field_is_an_error() {
+        // As the code before the typed records journalled them.
+        let health =
+            json!({"health_check": {"region": "us-east-1", "id": "hc-1", "inverted": false}});
+        let records = json!({
+            "zone_id": "Z1", "zone_name": "example.com.", "region": "us-east-1",
+            "restore": [], "remove": [{"name": "drctl-drill-r.app.example.com.", "type": "A", "ttl": 60, "resource_records": ["10.0.0.1"]}],
+        });
+        for journalled in [health, records] {
+            let undo: Undo = serde_json::from_value(journalled.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&undo).unwrap(), journalled);
+        }
+        let err = serde_json::from_value::<Undo>(json!({"health_check": {"region": "us-east-1"}}))
+            .unwrap_err();
+        assert!(err.to_string().contains("missing field `id`"), "{err}");
+        assert!(serde_json::from_value::<Undo>(json!({"zone_id": "Z1"})).is_err());
+    }
+}
