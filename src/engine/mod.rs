@@ -20,6 +20,6 @@ pub use journal::{
     SharedJournal,
 };
 pub use plan::{ExecPlan, ExecStep, Interrupts, RunOptions};
-pub use scheduler::Engine;
+pub use scheduler::{Engine, lifecycle};
 pub use state::{RunState, StepState, StepStatus, UndoStatus};
 pub use template::{MissingOutput, OutputRef, Outputs, Param, Part, StepParams, Template};

@@ -4,6 +4,8 @@
 //! first interrupt, and aborts on the second. Step tasks (`executor`) and the undo
 //! (`undo`) report every attempt, retry, note and progress message back to it; it journals
 //! each transition (durable before the step goes on) and then announces it as an event.
+//! The few records of a run's life outside its execution (its header, a resume, being left
+//! for a later process) are written here too ([`lifecycle`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -189,6 +191,57 @@ impl Recorder {
                 });
             }
         }
+    }
+}
+
+/// The records of a run's life outside its execution: the same hand writes them, so every
+/// journal record comes from this module.
+pub mod lifecycle {
+    use chrono::{DateTime, Utc};
+
+    use crate::engine::journal::{Entry, JournalError, JournalSink, Record, RunHeader};
+
+    /// A new run's first record, its header. Returns the entry (to replay from).
+    pub fn started(
+        journal: &mut dyn JournalSink,
+        at: DateTime<Utc>,
+        header: &RunHeader,
+    ) -> Result<Entry, JournalError> {
+        journal.append(
+            at,
+            Record::RunStarted {
+                header: Box::new(header.clone()),
+            },
+        )
+    }
+
+    /// A run is continued by process `pid` on `host` (`drctl resume`, a Lambda invocation).
+    pub fn resumed(
+        journal: &mut dyn JournalSink,
+        at: DateTime<Utc>,
+        pid: u32,
+        host: String,
+    ) -> Result<(), JournalError> {
+        journal
+            .append(at, Record::RunResumed { pid, host })
+            .map(|_| ())
+    }
+
+    /// A run stopped by an interrupt is left, for `reason`, to be continued by another
+    /// process (the next Lambda invocation).
+    pub fn left(
+        journal: &mut dyn JournalSink,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<(), JournalError> {
+        journal
+            .append(
+                at,
+                Record::RunInterrupted {
+                    reason: reason.into(),
+                },
+            )
+            .map(|_| ())
     }
 }
 

@@ -12,7 +12,7 @@ use super::outcome::ExitClass;
 use super::prepare::{new_run_id, runbook_of, selection, sha256_file};
 use crate::actions::Mode;
 use crate::engine::{
-    Engine, ExecPlan, JournalError, Record, RunHeader, RunOptions, RunState, SharedJournal,
+    Engine, ExecPlan, JournalError, RunHeader, RunOptions, RunState, SharedJournal, lifecycle,
 };
 use crate::measure::Clock;
 use crate::report::render_html;
@@ -101,15 +101,12 @@ impl Session {
     /// ended so that the next invocation takes it over (`RunLock::keep_for_resume`).
     pub fn leave_for_continuation(&self, clock: Clock) -> Result<(), SessionError> {
         let now = clock.now();
-        self.writer
+        let mut journal = self
+            .writer
             .lock()
-            .map_err(|_| SessionError::Io("journal lock poisoned".into()))?
-            .append(
-                now,
-                Record::RunInterrupted {
-                    reason: CONTINUATION_REASON.into(),
-                },
-            )?;
+            .map_err(|_| SessionError::Io("journal lock poisoned".into()))?;
+        lifecycle::left(&mut **journal, now, CONTINUATION_REASON)?;
+        drop(journal);
         self.lock
             .lock()
             .map_err(|_| SessionError::Io("run lock poisoned".into()))?
@@ -238,12 +235,7 @@ pub fn start_run(
         pid: std::process::id(),
     };
     let mut writer = store.create_journal(&run_id)?;
-    let entry = writer.append(
-        now,
-        Record::RunStarted {
-            header: Box::new(header.clone()),
-        },
-    )?;
+    let entry = lifecycle::started(&mut *writer, now, &header)?;
     let state = RunState::replay(&[entry])
         .ok_or_else(|| SessionError::Io("cannot replay the new journal".into()))?;
     Ok(Session {
@@ -300,13 +292,7 @@ pub fn open_run(
     let (lock, displaced) =
         store.acquire_lock(&header.runbook_name, run_id, clock.now(), force_unlock)?;
     let (mut writer, _) = store.reopen_journal(run_id)?;
-    writer.append(
-        clock.now(),
-        Record::RunResumed {
-            pid: std::process::id(),
-            host: hostname(),
-        },
-    )?;
+    lifecycle::resumed(&mut *writer, clock.now(), std::process::id(), hostname())?;
     Ok(Session {
         plan,
         runbook,
