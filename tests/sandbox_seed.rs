@@ -236,12 +236,16 @@ async fn the_seed_stack_can_be_listed_in_both_regions() {
         assert!(record.health_check_id().is_some());
     }
     let checks = r53.list_health_checks().send().await.unwrap();
-    assert_eq!(checks.health_checks().len(), 2);
-    assert!(
-        checks
-            .health_checks()
-            .iter()
-            .all(|c| c.health_check_config().unwrap().r#type().as_str() == "HTTPS")
+    let mut types: Vec<&str> = checks
+        .health_checks()
+        .iter()
+        .map(|c| c.health_check_config().unwrap().r#type().as_str())
+        .collect();
+    types.sort();
+    // The failover records' two HTTPS checks, and one per ARC routing control.
+    assert_eq!(
+        types,
+        ["HTTPS", "HTTPS", "RECOVERY_CONTROL", "RECOVERY_CONTROL"]
     );
 
     // SNS: the alert topic in both regions.
@@ -387,4 +391,120 @@ async fn durations_and_control_api_validation() {
         Some(&json!({"vault": "prod-infra-backup"})),
     );
     assert_eq!(status, 400, "no such vault in an empty sandbox: {body}");
+}
+
+#[tokio::test]
+async fn seeding_a_seeded_sandbox_says_a_reset_is_needed_and_changes_nothing() {
+    let guard = SandboxGuard::seeded().await;
+    let ec2 = aws_sdk_ec2::Client::new(&common::sdk_config(PRIMARY).await);
+    let subnets = || async {
+        let mut ids: Vec<String> = ec2
+            .describe_subnets()
+            .send()
+            .await
+            .unwrap()
+            .subnets()
+            .iter()
+            .filter_map(|s| s.subnet_id().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let before = subnets().await;
+    let (status, body) = common::control("POST", "/seed", None);
+    assert_eq!(status, 409, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("the sandbox is already seeded (VPC vpc-0e10000000000000a (us-east-1)"),
+        "{error}"
+    );
+    assert!(
+        error.contains("`sandbox/sandbox seed --reset`"),
+        "names the fix: {error}"
+    );
+    assert!(
+        !error.contains("CIDR"),
+        "not moto's subnet conflict: {error}"
+    );
+    assert_eq!(subnets().await, before, "nothing half-created");
+    // With a reset first, it seeds cleanly, with the same ids.
+    let (status, again) = common::control("POST", "/seed", Some(&json!({"reset": true})));
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["efs"]["qdrant"], guard.seed["efs"]["qdrant"]);
+    assert_eq!(
+        again["ecr"]["repositories"]["prod-infra/backend"]["images"][0]["digest"],
+        guard.seed["ecr"]["repositories"]["prod-infra/backend"]["images"][0]["digest"]
+    );
+    assert_eq!(subnets().await, before);
+}
+
+/// `sandbox/sandbox seed` against a server of its own state directory (a `serve` child whose
+/// pid and port are written where the script looks), so the command is tested as a user runs it.
+struct OwnServer {
+    state: tempfile::TempDir,
+    _child: std::process::Child,
+}
+
+impl OwnServer {
+    fn start() -> Self {
+        use std::io::BufRead;
+        let state = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/sandbox"))
+            .args(["serve", "--port", "0", "--watch-stdin"])
+            .env("SANDBOX_STATE_DIR", state.path())
+            .stdin(std::process::Stdio::piped()) // closed when the child is dropped with the test
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let endpoint = std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| l.strip_prefix("AWS_ENDPOINT_URL=").map(str::to_owned))
+            .expect("the server's endpoint line");
+        let port = endpoint.rsplit(':').next().unwrap();
+        std::fs::write(state.path().join("pid"), child.id().to_string()).unwrap();
+        std::fs::write(state.path().join("port"), port).unwrap();
+        Self {
+            state,
+            _child: child,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = std::process::Command::new("python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/sandbox"))
+            .args(args)
+            .env("SANDBOX_STATE_DIR", self.state.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+#[test]
+fn the_seed_command_on_a_seeded_sandbox_says_to_reset_and_seed_reset_does() {
+    let server = OwnServer::start();
+    let (code, stdout, stderr) = server.run(&["seed"]);
+    assert_eq!(code, 0, "{stderr}");
+    let first: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let (code, stdout, stderr) = server.run(&["seed"]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "", "nothing on stdout");
+    assert!(
+        stderr.starts_with("sandbox: the sandbox is already seeded ("),
+        "{stderr}"
+    );
+    assert!(stderr.contains("sandbox/sandbox seed --reset"), "{stderr}");
+    let (code, stdout, stderr) = server.run(&["seed", "--reset"]);
+    assert_eq!(code, 0, "{stderr}");
+    let again: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(again["efs"], first["efs"]);
+    assert_eq!(again["network"], first["network"]);
 }

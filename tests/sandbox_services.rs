@@ -77,13 +77,12 @@ async fn efs_replication_creates_a_read_only_destination_that_becomes_writable_a
     .await;
     let last = dest
         .last_replicated_timestamp()
-        .expect("LastReplicatedTimestamp")
-        .secs();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    assert!(last <= now, "the destination trails the source");
+        .expect("LastReplicatedTimestamp");
+    // Compared with the configuration's own creation, never with the test's clock.
+    assert!(
+        last.as_nanos() >= created.creation_time().as_nanos(),
+        "replicated since the configuration was created"
+    );
     let from_source = east
         .describe_replication_configurations()
         .file_system_id(QDRANT)
@@ -284,20 +283,12 @@ async fn secrets_replica_lags_then_is_promoted_to_an_independent_secret() {
     );
 }
 
-fn manifest(tag: &str) -> String {
-    let digest = |seed: &str| {
-        format!(
-            "sha256:{:0>64}",
-            seed.bytes().map(|b| format!("{b:02x}")).collect::<String>()
-        )
-    };
-    json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 100, "digest": digest(&format!("c{tag}"))},
-        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 200, "digest": digest(&format!("l{tag}"))}]
-    })
-    .to_string()
+/// Pushes a small image whose config and single layer name `tag`, so every tag is new bytes.
+async fn push(ecr: &aws_sdk_ecr::Client, repository: &str, tag: &str) -> (String, String) {
+    let layer = format!("layer of {repository}:{tag}").into_bytes();
+    let config = format!("{{\"config\": \"{repository}:{tag}\"}}").into_bytes();
+    let digest = common::push_image(ecr, repository, tag, &config, &[&layer]).await;
+    (digest, common::sha256_digest(&layer))
 }
 
 #[tokio::test]
@@ -336,22 +327,16 @@ async fn ecr_replicates_new_pushes_after_the_lag_and_reports_status() {
     };
     assert_eq!(digests(&east_images), digests(&west_images));
 
-    let pushed = east
-        .put_image()
+    let (digest, layer) = push(&east, repo, "v2.0.0").await;
+    // Not in the recovery region until replication copies it, layers included.
+    let early = west
+        .batch_check_layer_availability()
         .repository_name(repo)
-        .image_manifest(manifest("v2.0.0"))
-        .image_tag("v2.0.0")
+        .layer_digests(&layer)
         .send()
         .await
         .unwrap();
-    let digest = pushed
-        .image()
-        .unwrap()
-        .image_id()
-        .unwrap()
-        .image_digest()
-        .unwrap()
-        .to_string();
+    assert_eq!(early.failures()[0].layer_digest(), Some(layer.as_str()));
     let by_tag = ImageIdentifier::builder().image_tag("v2.0.0").build();
     let status = common::poll("replication to complete", WAIT, async || {
         let out = east
@@ -377,6 +362,17 @@ async fn ecr_replicates_new_pushes_after_the_lag_and_reports_status() {
         copied.image_details()[0].image_digest(),
         Some(digest.as_str())
     );
+    // Replication copied the layer too: the recovery region serves its bytes.
+    let url = west
+        .get_download_url_for_layer()
+        .repository_name(repo)
+        .layer_digest(&layer)
+        .send()
+        .await
+        .unwrap();
+    let (status, bytes) = common::http_get(url.download_url().unwrap());
+    assert_eq!(status, 200);
+    assert_eq!(common::sha256_digest(&bytes), layer);
 
     // A repository that does not exist in the destination yet is created there.
     east.create_repository()
@@ -384,13 +380,7 @@ async fn ecr_replicates_new_pushes_after_the_lag_and_reports_status() {
         .send()
         .await
         .unwrap();
-    east.put_image()
-        .repository_name("prod-infra/worker")
-        .image_manifest(manifest("w1"))
-        .image_tag("w1")
-        .send()
-        .await
-        .unwrap();
+    push(&east, "prod-infra/worker", "w1").await;
     common::poll("the new repository to be replicated", WAIT, async || {
         west.describe_images()
             .repository_name("prod-infra/worker")
@@ -435,13 +425,7 @@ async fn ecr_replicates_new_pushes_after_the_lag_and_reports_status() {
         "/ecr/fail-replication",
         Some(&json!({"region": RECOVERY})),
     );
-    east.put_image()
-        .repository_name(repo)
-        .image_manifest(manifest("v2.0.1"))
-        .image_tag("v2.0.1")
-        .send()
-        .await
-        .unwrap();
+    push(&east, repo, "v2.0.1").await;
     common::poll("replication to fail", WAIT, async || {
         let out = east
             .describe_image_replication_status()

@@ -14,12 +14,12 @@ from moto.core.request import Request
 from moto.core.routing import get_service_router
 from moto.core.utils import get_service_model
 
-from . import control, faults, reqlog, state
+from . import control, ext_arc, ext_services, faults, reqlog, state
 
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 # botocore's name for a service, from its SigV4 signing name (only where they differ).
-BOTOCORE_NAMES = {"elasticfilesystem": "efs"}
+BOTOCORE_NAMES = {"elasticfilesystem": "efs", "monitoring": "cloudwatch"}
 
 
 class RequestInfo:
@@ -53,6 +53,8 @@ def identify(environ: dict[str, Any]) -> RequestInfo | None:
     if target:
         protocol = "json"
         operation = target.split(".")[-1]
+    elif environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":  # /service/<name>/operation/<Op>
+        protocol, operation = "smithy-rpc-v2-cbor", environ.get("PATH_INFO", "").rstrip("/").rsplit("/", 1)[-1]
     elif content_type.startswith("application/x-www-form-urlencoded"):
         protocol = "query"
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -66,6 +68,7 @@ def identify(environ: dict[str, Any]) -> RequestInfo | None:
             operation = op_model.name
         except Exception:  # noqa: BLE001 - unknown route: moto will answer it
             protocol = "rest-json"
+    region = ext_arc.request_region(service, environ.get("PATH_INFO", "")) or region  # where AWS serves ARC
     try:
         account = _account_for(environ, access_key)
     except Exception:  # noqa: BLE001
@@ -127,7 +130,8 @@ class SandboxApp:
                 return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
             with state.LOCK:
-                body_parts = list(self.moto_app(environ, capture))
+                served = ext_services.serve(environ, capture, self.moto_app)  # services and protocols moto lacks
+                body_parts = list(self.moto_app(environ, capture) if served is None else served)
             entry["status"] = captured.get("status")
             reqlog.append(entry)
             return body_parts

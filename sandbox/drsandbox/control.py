@@ -19,6 +19,14 @@ Handler = Callable[[dict[str, Any], dict[str, str], dict[str, str]], tuple[int, 
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 
 
+class Raw:
+    """A control answer that is not JSON (e.g. a blob GetDownloadUrlForLayer points at)."""
+
+    def __init__(self, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self.data = data
+        self.content_type = content_type
+
+
 class ControlError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -65,10 +73,13 @@ def handle(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     except Exception as err:  # noqa: BLE001 - the control API reports, never crashes the server
         traceback.print_exc()
         status, payload = 500, {"error": f"{type(err).__name__}: {err}"}
-    data = json.dumps(payload, default=str).encode()
+    if isinstance(payload, Raw):
+        data, content_type = payload.data, payload.content_type
+    else:
+        data, content_type = json.dumps(payload, default=str).encode(), "application/json"
     start_response(
         f"{status} {'OK' if status < 400 else 'Error'}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+        [("Content-Type", content_type), ("Content-Length", str(len(data)))],
     )
     return [data]
 
@@ -114,6 +125,17 @@ def reset(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> 
 def seed_route(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
     from . import seed
 
+    if body.get("reset"):
+        reset_all()
+    found = seed.already_seeded()
+    if found:
+        raise ControlError(
+            409,
+            "the sandbox is already seeded ("
+            + ", ".join(found)
+            + " exist): seeding again needs a reset first: `sandbox/sandbox seed --reset` "
+            '(POST /_sandbox/seed {"reset": true}) or `sandbox/sandbox reset` then `seed`',
+        )
     return 200, seed.seed()
 
 
@@ -163,6 +185,13 @@ def get_requests(body: dict[str, Any], args: dict[str, str], query: dict[str, st
 def clear_requests(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
     reqlog.clear()
     return 200, {"count": 0, "requests": []}
+
+
+@route("GET", "/contract")
+def get_contract(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import contract
+
+    return 200, contract.report()
 
 
 # --- state shortcuts ---------------------------------------------------------------------
@@ -231,6 +260,32 @@ def ecr_unreplicated(body: dict[str, Any], args: dict[str, str], query: dict[str
     )
 
 
+@route("GET", "/ecr/blob")
+def ecr_blob(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    """What GetDownloadUrlForLayer's URL serves: the blob's bytes."""
+    from . import ext_ecr
+
+    missing = [k for k in ("registry", "region", "repository", "digest") if not query.get(k)]
+    if missing:
+        raise ControlError(400, f"query parameters {missing} are required")
+    data = ext_ecr.blob(query["registry"], query["region"], query["repository"], query["digest"])
+    if data is None:
+        raise ControlError(404, f"no blob {query['digest']} in {query['repository']} ({query['region']})")
+    return 200, Raw(data)
+
+
+@route("GET", "/ecr/pullable")
+def ecr_pullable(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    """Whether ECS could pull an image in a region (what task placement asks)."""
+    from . import ext_ecr, seed
+
+    if not query.get("image"):
+        raise ControlError(400, "query parameter image is required")
+    region = query.get("region", seed.PRIMARY)
+    reason = ext_ecr.image_pullable(_account(query), region, query["image"])
+    return 200, {"image": query["image"], "region": region, "pullable": reason is None, "reason": reason}
+
+
 @route("POST", "/ecr/fail-replication")
 def ecr_fail_replication(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
     from . import ext_ecr
@@ -243,6 +298,25 @@ def efs_size(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) 
     from . import ext_efs, seed
 
     return 200, ext_efs.set_size(_account(body), body.get("region", seed.PRIMARY), args["fs_id"], int(body["size_bytes"]))
+
+
+@route("GET", "/efs/(?P<fs_id>[^/]+)/contents")
+def efs_contents(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import ext_efs, seed
+
+    return 200, ext_efs.contents(_account(query), query.get("region", seed.PRIMARY), args["fs_id"])
+
+
+@route("POST", "/backup/next-job-outcome")
+def backup_next_job_outcome(body: dict[str, Any], args: dict[str, str], query: dict[str, str]) -> tuple[int, Any]:
+    from . import ext_backup
+
+    for key in ("job", "state"):
+        if key not in body:
+            raise ControlError(400, 'body must be {"job": "backup"|"copy"|"restore", "state": "PARTIAL"|"FAILED", ...}')
+    return 200, ext_backup.next_outcome(
+        str(body["job"]), str(body["state"]), body.get("region"), int(body.get("count", 1)), body.get("message")
+    )
 
 
 @route("GET", "/app/(?P<region>[a-z0-9-]+)/health")

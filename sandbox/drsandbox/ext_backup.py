@@ -3,7 +3,17 @@
 moto 5.2.5 keeps vaults and plans (`moto.backup`); this module adds the rest on top of
 them. Jobs are plain records that the ticker moves forward; their side effects (a recovery
 point in a vault, a new EFS file system, a recovery point in another region's vault) happen
-in the same locked step that marks them COMPLETED.
+in the same locked step that marks them COMPLETED (or PARTIAL).
+
+StartRestoreJob checks an EFS restore as AWS documents it (botocore's StartRestoreJob
+Metadata, EFS's CreateFileSystem limits) and answers AWS's exceptions: a missing key is
+MissingParameterValueException, a bad value InvalidParameterValueException, a recovery
+point that is not COMPLETED InvalidRequestException. A completed restore writes the
+recovery point into an `aws-backup-restore_<timestamp>` directory of the file system and
+marks it with the point it came from (`ext_efs.restore_marker`).
+
+The control API can make the next backup, copy or restore job end PARTIAL (backup and copy
+jobs: AWS has the state for them, not for restores) or FAILED (`next_outcome`).
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from typing import Any
 
 from moto.backup import urls as backup_urls
@@ -19,7 +30,7 @@ from moto.backup.responses import BackupResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_api._internal import mock_random
 
-from . import state
+from . import contract, ext_efs, state
 from .common import backend, json_error, paginate, params, parse_arn
 
 GIB = 1024**3
@@ -33,6 +44,13 @@ COPY_JOBS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 SELECTIONS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 # (account, region, operation, token) -> (fingerprint of the parameters, job id)
 IDEMPOTENCY: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+# outcomes asked for through the control API, taken by the next jobs started, oldest first:
+# {"job": "backup"|"copy"|"restore", "state": "PARTIAL"|"FAILED", "region": str|None, "message": str}
+OUTCOMES: list[dict[str, Any]] = []
+
+# The end states a job can be made to reach, per kind (botocore: BackupJobState, CopyJobState,
+# RestoreJobStatus; restores have no PARTIAL).
+INJECTABLE = {"backup": ("PARTIAL", "FAILED"), "copy": ("PARTIAL", "FAILED"), "restore": ("FAILED",)}
 
 
 @state.on_reset
@@ -40,6 +58,35 @@ def _reset() -> None:
     for table in (RECOVERY_POINTS, BACKUP_JOBS, RESTORE_JOBS, COPY_JOBS, SELECTIONS):
         table.clear()
     IDEMPOTENCY.clear()
+    OUTCOMES.clear()
+
+
+def next_outcome(job: str, end_state: str, region: str | None, count: int, message: str | None) -> dict[str, Any]:
+    """Control API: the next `count` jobs of kind `job` (in `region`, or any) end `end_state`."""
+    if job not in INJECTABLE:
+        raise ValueError(f"job must be one of {sorted(INJECTABLE)}, not {job!r}")
+    if end_state not in INJECTABLE[job]:
+        raise ValueError(
+            f"a {job} job cannot end {end_state!r}: AWS Backup's {job} jobs end in {list(INJECTABLE[job])}"
+            + (" (RestoreJobStatus has no PARTIAL)" if job == "restore" else "")
+        )
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    default = {
+        "PARTIAL": f"The {job} job completed with issues: some items were not {'copied' if job == 'copy' else 'backed up'}",
+        "FAILED": f"The {job} job failed",
+    }[end_state]
+    for _ in range(count):
+        OUTCOMES.append({"job": job, "state": end_state, "region": region, "message": message or default})
+    return {"pending": [dict(o) for o in OUTCOMES]}
+
+
+def _take_outcome(job: str, region: str) -> dict[str, Any] | None:
+    for outcome in OUTCOMES:
+        if outcome["job"] == job and outcome["region"] in (None, region):
+            OUTCOMES.remove(outcome)
+            return outcome
+    return None
 
 
 def _table(table: dict[tuple[str, str], dict[str, Any]], account: str, region: str) -> dict[str, Any]:
@@ -122,8 +169,10 @@ def create_recovery_point(
     tags: dict[str, str] | None = None,
     source_tags: list[dict[str, str]] | None = None,
     arn: str | None = None,
+    status: str = "COMPLETED",
 ) -> dict[str, Any]:
-    """Stores a COMPLETED recovery point in a vault; used by jobs, the seed and the control API."""
+    """Stores a recovery point (COMPLETED unless told) in a vault; used by jobs, the seed and
+    the control API."""
     vault = _vault(account, region, vault_name)
     if metadata is None:
         metadata = _metadata_for_resource(account, resource_arn)
@@ -142,7 +191,7 @@ def create_recovery_point(
         "creation": creation,
         "completion": completion if completion is not None else creation,
         "size": int(size),
-        "status": "COMPLETED",
+        "status": status,
         "metadata": dict(metadata),
         "created_by": created_by,
         "iam_role_arn": iam_role_arn or f"arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole",
@@ -442,6 +491,8 @@ def start_backup_job(self: BackupResponse) -> ActionResult:
         "tags": p.get("RecoveryPointTags") or {},
         "metadata": efs_restore_metadata(fs),
         "source_tags": backend("efs", account, region).list_tags_for_resource(fs.file_system_id),
+        "outcome": _take_outcome("backup", region),
+        "status_message": None,
     }
     _table(BACKUP_JOBS, account, region)[job_id] = job
     _remember_token(account, region, "StartBackupJob", token, request, job_id)
@@ -457,11 +508,19 @@ def _start_backup_result(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+FINAL = ("COMPLETED", "FAILED", "ABORTED", "PARTIAL", "EXPIRED")
+
+
 def _advance_backup_job(job: dict[str, Any], moment: float) -> None:
-    if job["state"] in ("COMPLETED", "FAILED", "ABORTED"):
+    if job["state"] in FINAL:
         return
     fraction = state.progress(job["creation"], job["duration"], moment)
-    if fraction >= 1.0:
+    if fraction >= 1.0 and job.get("outcome") and job["outcome"]["state"] == "FAILED":
+        job["state"] = "FAILED"
+        job["status_message"] = job["outcome"]["message"]
+        job["completion"] = moment
+    elif fraction >= 1.0:
+        partial = bool(job.get("outcome"))
         create_recovery_point(
             job["account"],
             job["region"],
@@ -476,15 +535,18 @@ def _advance_backup_job(job: dict[str, Any], moment: float) -> None:
             tags=job["tags"],
             source_tags=job["source_tags"],
             arn=job["rp_arn"],  # promised by StartBackupJob
+            status="PARTIAL" if partial else "COMPLETED",
         )
-        job["state"] = "COMPLETED"
+        job["state"] = "PARTIAL" if partial else "COMPLETED"
+        if partial:
+            job["status_message"] = job["outcome"]["message"]
         job["completion"] = moment
     elif fraction >= 0.1:
         job["state"] = "RUNNING"
 
 
 def _backup_job_json(job: dict[str, Any]) -> dict[str, Any]:
-    fraction = 1.0 if job["state"] == "COMPLETED" else state.progress(job["creation"], job["duration"], state.now())
+    fraction = 1.0 if job["state"] in FINAL else state.progress(job["creation"], job["duration"], state.now())
     out: dict[str, Any] = {
         "AccountId": job["account"],
         "BackupJobId": job["id"],
@@ -510,6 +572,10 @@ def _backup_job_json(job: dict[str, Any]) -> dict[str, Any]:
         out["CompletionDate"] = state.to_datetime(job["completion"])
     if job["lifecycle"]:
         out["RecoveryPointLifecycle"] = job["lifecycle"]
+    if job.get("status_message"):
+        out["StatusMessage"] = job["status_message"]
+    if job["state"] == "FAILED":
+        out.pop("RecoveryPointArn", None)  # no point was made
     return out
 
 
@@ -550,6 +616,83 @@ def list_backup_jobs(self: BackupResponse) -> ActionResult:
 # --- restore jobs --------------------------------------------------------------------------
 
 
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+RECOVERY_POINT_ARN = re.compile(r"^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:recovery-point:[\w-]+$")
+FS_ID = re.compile(r"^fs-[0-9a-f]{8,40}$")
+# EFS CreateFileSystem's KmsKeyId (botocore's efs model)
+KMS_KEY_ID = re.compile(
+    r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[a-zA-Z0-9/_-]+|"
+    r"(arn:aws[-a-z]*:kms:[a-z0-9-]+:\d{12}:((key/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})|"
+    r"(key/mrk-[0-9a-f]{32})|(alias/[a-zA-Z0-9/_-]+))))$"
+)
+PERFORMANCE_MODES = ("generalPurpose", "maxIO")  # EFS PerformanceMode
+MAX_METADATA_BYTES = 200 * 1024  # AWS Backup guide: "a 200 KB limit on the length of the restore metadata"
+
+
+def _missing(message: str) -> Exception:
+    return json_error("MissingParameterValueException", message)
+
+
+def _boolean(metadata: dict[str, str], key: str) -> bool:
+    value = str(metadata[key])
+    if value.lower() not in ("true", "false"):
+        raise _invalid(f"Metadata {key} must be true or false, not {value!r}")
+    return value.lower() == "true"
+
+
+def validate_efs_restore(p: dict[str, Any], rp: dict[str, Any]) -> dict[str, Any]:
+    """Checks StartRestoreJob for an EFS recovery point as AWS does; returns the restore plan."""
+    resource_type = p.get("ResourceType")
+    if resource_type is not None and resource_type != rp["resource_type"]:
+        raise _invalid(f"ResourceType {resource_type} does not match the recovery point's resource type {rp['resource_type']}")
+    role = p.get("IamRoleArn")
+    if not role:
+        raise _missing("IamRoleArn is required: the role AWS Backup uses to create the restored file system")
+    if not ROLE_ARN.match(str(role)):
+        raise _invalid(f"IamRoleArn {role} is not the ARN of an IAM role (arn:aws:iam::<account>:role/<name>)")
+    metadata = {str(k): str(v) for k, v in (p.get("Metadata") or {}).items()}
+    if len(json.dumps(metadata).encode()) > MAX_METADATA_BYTES:
+        raise _invalid("Restore metadata is longer than 200 KB")
+    for key in ("file-system-id", "newFileSystem"):
+        if key not in metadata:
+            raise _missing(f"Metadata {key} is required to restore an Amazon EFS recovery point")
+    if not FS_ID.match(metadata["file-system-id"]):
+        raise _invalid(f"Metadata file-system-id {metadata['file-system-id']!r} is not an EFS file system id")
+    new_file_system = _boolean(metadata, "newFileSystem")
+    plan: dict[str, Any] = {"new_file_system": new_file_system, "file_system_id": metadata["file-system-id"]}
+    if new_file_system:
+        for key in ("CreationToken", "Encrypted", "PerformanceMode"):
+            if key not in metadata:
+                raise _missing(f"Metadata {key} is required to restore to a new Amazon EFS file system")
+        token = metadata["CreationToken"]
+        if not 1 <= len(token) <= 64:
+            raise _invalid(f"Metadata CreationToken must be 1 to 64 characters long, not {len(token)}")
+        if metadata["PerformanceMode"] not in PERFORMANCE_MODES:
+            raise _invalid(
+                f"Metadata PerformanceMode must be one of {list(PERFORMANCE_MODES)}, not {metadata['PerformanceMode']!r}"
+            )
+        encrypted = _boolean(metadata, "Encrypted")
+        kms = metadata.get("KmsKeyId") or ""
+        if kms and not encrypted:
+            raise _invalid("Metadata KmsKeyId is specified, so Encrypted must be set to true")
+        if kms and not KMS_KEY_ID.match(kms):
+            raise _invalid(f"Metadata KmsKeyId {kms!r} is not a KMS key id, alias or ARN")
+        plan.update(creation_token=token, encrypted=encrypted, kms_key_id=kms or None, performance_mode=metadata["PerformanceMode"])
+    if "ItemsToRestore" in metadata:
+        try:
+            items = json.loads(metadata["ItemsToRestore"])
+        except ValueError:
+            items = None
+        if (
+            not isinstance(items, list)
+            or not 1 <= len(items) <= 5
+            or not all(isinstance(i, str) and i.startswith("/") for i in items)
+        ):
+            raise _invalid('Metadata ItemsToRestore must be a JSON array of one to five paths, e.g. ["/my.test"]')
+        plan["items"] = items
+    return plan
+
+
 def start_restore_job(self: BackupResponse) -> ActionResult:
     p = params(self)
     account, region = self.current_account, self.region
@@ -559,9 +702,16 @@ def start_restore_job(self: BackupResponse) -> ActionResult:
     if earlier:
         return ActionResult({"RestoreJobId": earlier})
     rp_arn = p["RecoveryPointArn"]
+    if not RECOVERY_POINT_ARN.match(str(rp_arn)):
+        raise _invalid(f"RecoveryPointArn {rp_arn} is not a recovery point ARN")
     rp = _table(RECOVERY_POINTS, account, region).get(rp_arn)
     if rp is None:
         raise _not_found(f"Recovery point {rp_arn} not found in {region}")
+    if rp["status"] != "COMPLETED":
+        raise json_error(
+            "InvalidRequestException", f"Recovery point {rp_arn} is {rp['status']}: only a COMPLETED recovery point can be restored"
+        )
+    plan = validate_efs_restore(p, rp)
     metadata = dict(p.get("Metadata") or {})
     size_gib = rp["size"] / GIB
     duration = state.DURATIONS["restore_base"] + state.DURATIONS["restore_per_gib"] * size_gib
@@ -576,6 +726,7 @@ def start_restore_job(self: BackupResponse) -> ActionResult:
         "vault_arn": rp["vault_arn"],
         "iam_role_arn": p.get("IamRoleArn"),
         "metadata": metadata,
+        "plan": plan,
         "copy_tags": bool(p.get("CopySourceTagsToRestoredResource")),
         "source_tags": rp["source_tags"],
         "size": rp["size"],
@@ -585,27 +736,32 @@ def start_restore_job(self: BackupResponse) -> ActionResult:
         "status_message": None,
         "completion": None,
         "created_resource_arn": None,
+        "outcome": _take_outcome("restore", region),
     }
     _table(RESTORE_JOBS, account, region)[job_id] = job
     _remember_token(account, region, "StartRestoreJob", token, request, job_id)
     return ActionResult({"RestoreJobId": job_id})
 
 
-def _finish_restore(job: dict[str, Any]) -> None:
-    """Creates (or checks) the EFS file system the restore targets; sets the job's outcome."""
-    account, region, metadata = job["account"], job["region"], job["metadata"]
+def _finish_restore(job: dict[str, Any], moment: float) -> None:
+    """Creates (or checks) the EFS file system the restore targets, writes the restore
+    directory into it, and sets the job's outcome."""
+    account, region, plan = job["account"], job["region"], job["plan"]
+    if job.get("outcome"):
+        job["status"] = "FAILED"
+        job["status_message"] = job["outcome"]["message"]
+        return
     efs = backend("efs", account, region)
-    if str(metadata.get("newFileSystem", "false")).lower() == "true":
-        token = metadata.get("CreationToken") or f"aws-backup-restore-{job['id'][:8].lower()}"
+    if plan["new_file_system"]:
+        token = plan["creation_token"]
         if token in efs.creation_tokens:
-            token = f"{token}-{job['id'][:8].lower()}"
-        encrypted = str(metadata.get("Encrypted", "false")).lower() == "true"
+            token = f"{token[:55]}-{job['id'][:8].lower()}"
         tags = list(job["source_tags"]) if job["copy_tags"] else []
         fs = efs.create_file_system(
             creation_token=token,
-            performance_mode=metadata.get("PerformanceMode") or "generalPurpose",
-            encrypted=encrypted,
-            kms_key_id=(metadata.get("KmsKeyId") or None) if encrypted else None,
+            performance_mode=plan["performance_mode"],
+            encrypted=plan["encrypted"],
+            kms_key_id=plan["kms_key_id"] if plan["encrypted"] else None,
             throughput_mode=None,
             provisioned_throughput_in_mibps=None,
             availability_zone_name=None,
@@ -613,15 +769,23 @@ def _finish_restore(job: dict[str, Any]) -> None:
             tags=tags,
         )
         fs._size_value = job["size"]
-        job["created_resource_arn"] = fs.file_system_arn
-        job["status"] = "COMPLETED"
-        return
-    fs_id = metadata.get("file-system-id", "")
-    fs = efs.file_systems_by_id.get(fs_id)
-    if fs is None:
-        job["status"] = "FAILED"
-        job["status_message"] = f"File system {fs_id} does not exist in {region}"
-        return
+    else:
+        fs = efs.file_systems_by_id.get(plan["file_system_id"])
+        if fs is None:
+            job["status"] = "FAILED"
+            job["status_message"] = f"File system {plan['file_system_id']} does not exist in {region}"
+            return
+    ext_efs.record_restore(
+        account,
+        region,
+        fs.file_system_id,
+        recovery_point_arn=job["rp_arn"],
+        source_file_system_id=job["source_resource_arn"].rsplit("/", 1)[-1],
+        restore_job_id=job["id"],
+        started=job["creation"],
+        restored_at=moment,
+        items=plan.get("items"),
+    )
     job["created_resource_arn"] = fs.file_system_arn
     job["status"] = "COMPLETED"
 
@@ -631,7 +795,7 @@ def _advance_restore_job(job: dict[str, Any], moment: float) -> None:
         return
     fraction = state.progress(job["creation"], job["duration"], moment)
     if fraction >= 1.0:
-        _finish_restore(job)
+        _finish_restore(job, moment)
         job["completion"] = moment
         rp = _table(RECOVERY_POINTS, job["account"], job["region"]).get(job["rp_arn"])
         if rp is not None and job["status"] == "COMPLETED":
@@ -704,6 +868,10 @@ def start_copy_job(self: BackupResponse) -> ActionResult:
         return ActionResult({"CopyJobId": job["id"], "CreationDate": state.to_datetime(job["creation"]), "IsParent": False})
     source_vault = _vault(account, region, p["SourceBackupVaultName"])
     rp = _find_rp(account, region, p["SourceBackupVaultName"], p["RecoveryPointArn"])
+    if rp["status"] != "COMPLETED":
+        raise json_error(
+            "InvalidRequestException", f"Recovery point {rp['arn']} is {rp['status']}: only a COMPLETED recovery point can be copied"
+        )
     dest_arn = p["DestinationBackupVaultArn"]
     dest = parse_arn(dest_arn)
     if dest["service"] != "backup" or not dest["resource"].startswith("backup-vault:"):
@@ -732,13 +900,22 @@ def start_copy_job(self: BackupResponse) -> ActionResult:
         "state": "CREATED",
         "status_message": None,
         "completion": None,
+        "outcome": _take_outcome("copy", region),
     }
     _table(COPY_JOBS, account, region)[job_id] = job
     _remember_token(account, region, "StartCopyJob", token, request, job_id)
     return ActionResult({"CopyJobId": job_id, "CreationDate": state.to_datetime(job["creation"]), "IsParent": False})
 
 
-def copy_recovery_point(rp: dict[str, Any], dest_account: str, dest_region: str, dest_vault: str, completion: float, lifecycle: Any = None) -> dict[str, Any]:
+def copy_recovery_point(
+    rp: dict[str, Any],
+    dest_account: str,
+    dest_region: str,
+    dest_vault: str,
+    completion: float,
+    lifecycle: Any = None,
+    status: str = "COMPLETED",
+) -> dict[str, Any]:
     """The copy keeps the source's CreationDate (our assumption; see docs/sandbox.md)."""
     tags = backend("backup", rp["account"], rp["region"]).list_tags(rp["arn"])
     return create_recovery_point(
@@ -756,11 +933,12 @@ def copy_recovery_point(rp: dict[str, Any], dest_account: str, dest_region: str,
         lifecycle=lifecycle or rp["lifecycle"],
         tags=tags,
         source_tags=rp["source_tags"],
+        status=status,
     )
 
 
 def _advance_copy_job(job: dict[str, Any], moment: float) -> None:
-    if job["state"] in ("COMPLETED", "FAILED", "ABORTED"):
+    if job["state"] in FINAL:
         return
     fraction = state.progress(job["creation"], job["duration"], moment)
     if fraction >= 1.0:
@@ -771,10 +949,24 @@ def _advance_copy_job(job: dict[str, Any], moment: float) -> None:
         elif job["dest_vault_name"] not in backend("backup", job["dest_account"], job["dest_region"]).vaults:
             job["state"] = "FAILED"
             job["status_message"] = f"Destination vault {job['dest_vault_arn']} does not exist"
+        elif job.get("outcome") and job["outcome"]["state"] == "FAILED":
+            job["state"] = "FAILED"
+            job["status_message"] = job["outcome"]["message"]
         else:
-            copy = copy_recovery_point(rp, job["dest_account"], job["dest_region"], job["dest_vault_name"], moment, job["lifecycle"])
+            partial = bool(job.get("outcome"))
+            copy = copy_recovery_point(
+                rp,
+                job["dest_account"],
+                job["dest_region"],
+                job["dest_vault_name"],
+                moment,
+                job["lifecycle"],
+                status="PARTIAL" if partial else "COMPLETED",
+            )
             job["dest_rp_arn"] = copy["arn"]
-            job["state"] = "COMPLETED"
+            job["state"] = "PARTIAL" if partial else "COMPLETED"
+            if partial:
+                job["status_message"] = job["outcome"]["message"]
         job["completion"] = moment
     elif fraction >= 0.1:
         job["state"] = "RUNNING"
@@ -876,6 +1068,8 @@ HANDLERS = [
 def install() -> None:
     for handler in HANDLERS:
         setattr(BackupResponse, handler.__name__, handler)
+    # NumberOfRecoveryPoints follows the points the extension keeps.
+    contract.affects("backup", "DescribeBackupVault", "ListBackupVaults")
     # Every Backup path reaches moto's dispatcher, which picks the operation from botocore's
     # model; the catch-all keeps trailing slashes (`/recovery-points/`) and encoded ARNs.
     backup_urls.url_paths["{0}/.*$"] = backup_urls.response.dispatch

@@ -1,9 +1,17 @@
-"""EFS: replication configurations, file-system protection and backup policies.
+"""EFS: replication configurations, file-system protection, backup policies, and what a
+file system holds.
 
 A replication creates a real moto file system in the destination region. While it
 replicates, the destination's ReplicationOverwriteProtection is REPLICATING (read-only);
 deleting the configuration goes through DELETING for the configured time, after which the
 destination is writable (ENABLED) and the configuration is gone.
+
+The data plane is a record, not bytes: the seed's production file systems hold live data;
+a restore job writes the recovery point into an `aws-backup-restore_<timestamp>` directory
+off the root of the file system it creates (or of the existing one it targets), as AWS
+Backup does, and leaves a marker of the recovery point it came from (`restore_marker`); a
+replication destination holds data once its first sync is done. A new, empty file system
+holds nothing.
 """
 
 from __future__ import annotations
@@ -17,16 +25,107 @@ from moto.efs.models import EFSBackend, FileSystem
 from moto.efs.responses import EFSResponse
 from moto.moto_api._internal import mock_random
 
-from . import state
+from . import contract, state
 from .common import backend, json_error, params
 
 # (account, source region, source fs id) -> replication record
 REPLICATIONS: dict[tuple[str, str, str], dict[str, Any]] = {}
+# (account, region, fs id) -> restores written into it, oldest first
+RESTORES: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+# (account, region, fs id) of file systems holding live data (the seed's production ones)
+LIVE: set[tuple[str, str, str]] = set()
+# (account, region, fs id) of replication destinations whose first sync is done
+REPLICATED: set[tuple[str, str, str]] = set()
 
 
 @state.on_reset
 def _reset() -> None:
     REPLICATIONS.clear()
+    RESTORES.clear()
+    LIVE.clear()
+    REPLICATED.clear()
+
+
+# --- what a file system holds ------------------------------------------------------------
+
+
+def _exists(account: str, region: str, fs_id: str) -> bool:
+    return fs_id in backend("efs", account, region).file_systems_by_id
+
+
+def restore_directory(moment: float) -> str:
+    """AWS Backup's directory name, e.g. aws-backup-restore_2022-01-17T08-53-32-695Z."""
+    stamp = state.rfc3339(moment)  # 2022-01-17T08:53:32.695Z
+    return "aws-backup-restore_" + stamp.replace(":", "-").replace(".", "-")
+
+
+def record_restore(
+    account: str,
+    region: str,
+    fs_id: str,
+    *,
+    recovery_point_arn: str,
+    source_file_system_id: str,
+    restore_job_id: str,
+    started: float,
+    restored_at: float,
+    items: list[str] | None = None,
+) -> dict[str, Any]:
+    """Called by a restore job when it completes into `fs_id`."""
+    marker = {
+        "recovery_point_arn": recovery_point_arn,
+        "restore_directory": restore_directory(started),
+        "restored_at": restored_at,
+        "source_file_system_id": source_file_system_id,
+        "restore_job_id": restore_job_id,
+        "items": list(items) if items else None,
+    }
+    RESTORES.setdefault((account, region, fs_id), []).append(marker)
+    return marker
+
+
+def restore_marker(account: str, region: str, file_system_id: str) -> dict[str, Any] | None:
+    """The newest restore written into a file system: {recovery_point_arn, restore_directory
+    ("aws-backup-restore_<timestamp>"), restored_at (epoch seconds), source_file_system_id,
+    restore_job_id, items (None: a full restore)}; None if no restore wrote into it (or it is gone).
+    """
+    if not _exists(account, region, file_system_id):
+        return None
+    restores = RESTORES.get((account, region, file_system_id))
+    return dict(restores[-1]) if restores else None
+
+
+def mark_live(account: str, region: str, file_system_id: str) -> None:
+    """The seed: this production file system holds the application's live data."""
+    LIVE.add((account, region, file_system_id))
+
+
+def holds_data(account: str, region: str, file_system_id: str) -> bool:
+    """Whether the file system holds application data: live production data, a restore, or
+    what replication copied into it. False for a new, empty one (or one that is gone)."""
+    key = (account, region, file_system_id)
+    if not _exists(account, region, file_system_id):
+        return False
+    return key in LIVE or key in REPLICATED or bool(RESTORES.get(key))
+
+
+def contents(account: str, region: str, file_system_id: str) -> dict[str, Any]:
+    """Control API: what the file system holds, as a client mounting it would find it."""
+    _fs(account, region, file_system_id)
+    key = (account, region, file_system_id)
+    restores = RESTORES.get(key, [])
+    directories = [f"/{r['restore_directory']}" for r in restores]
+    marker = restore_marker(account, region, file_system_id)
+    return {
+        "file_system_id": file_system_id,
+        "region": region,
+        "holds_data": holds_data(account, region, file_system_id),
+        "live_data": key in LIVE,
+        "replicated_data": key in REPLICATED,
+        "directories": directories,
+        "restores": [dict(r, restored_at=state.rfc3339(r["restored_at"])) for r in restores],
+        "restore_marker": dict(marker, restored_at=state.rfc3339(marker["restored_at"])) if marker else None,
+    }
 
 
 def _fs(account: str, region: str, fs_id: str) -> FileSystem:
@@ -221,6 +320,7 @@ def _tick(moment: float) -> None:
     for key, rep in list(REPLICATIONS.items()):
         if rep["status"] == "ENABLING" and moment >= rep["enabled_at"]:
             rep["status"] = "ENABLED"
+            REPLICATED.add((rep["account"], rep["dest_region"], rep["dest_fs_id"]))
         elif rep["status"] == "DELETING" and moment >= rep["delete_done_at"]:
             dest = backend("efs", rep["account"], rep["dest_region"]).file_systems_by_id.get(rep["dest_fs_id"])
             if dest is not None:
@@ -229,6 +329,8 @@ def _tick(moment: float) -> None:
 
 
 def install() -> None:
+    # FileSystemProtection in every description, and DescribeBackupPolicy after a DISABLED put.
+    contract.affects("efs", "DescribeFileSystems", "CreateFileSystem", "DescribeBackupPolicy")
     for handler in (
         create_replication_configuration,
         describe_replication_configurations,
@@ -248,6 +350,15 @@ def install() -> None:
         _set_protection(self, "ENABLED")
 
     FileSystem.__init__ = init  # type: ignore[method-assign]
+
+    # moto describes a file system from its attributes: nulls and members AWS does not have
+    # (LifecyclePolicies, FileSystemPolicy) go, as they never reach an AWS client.
+    original_info = FileSystem.info_json
+
+    def info_json(self: FileSystem) -> dict[str, Any]:
+        return contract.conform("efs", "FileSystemDescription", original_info(self))
+
+    FileSystem.info_json = info_json  # type: ignore[method-assign]
 
     # After PutBackupPolicy DISABLED, AWS describes the policy as DISABLED (moto: PolicyNotFound).
     original_describe = EFSBackend.describe_backup_policy

@@ -60,7 +60,10 @@ def set_endpoint_health(health_check_id: str, healthy: bool) -> None:
 def effective_health(check: Any) -> bool:
     if check.disabled:
         return True
-    return ENDPOINT_HEALTH.get(check.id, True) != bool(check.inverted)
+    from .ext_arc import routing_control_is_on  # RECOVERY_CONTROL checks: healthy when the control is On
+
+    control_on = routing_control_is_on(getattr(check, "routing_control_arn", None))
+    return (ENDPOINT_HEALTH.get(check.id, True) if control_on is None else control_on) != bool(check.inverted)
 
 
 def install() -> None:

@@ -13,7 +13,7 @@ from . import state
 KINDS = ("throttle", "error500", "error503", "access_denied", "latency", "drop")
 
 # Signing names that differ from the names used in rules and in the request log.
-SERVICE_ALIASES = {"elasticfilesystem": "efs"}
+SERVICE_ALIASES = {"elasticfilesystem": "efs", "monitoring": "cloudwatch"}
 
 # Throttling code and HTTP status per service, as the service sends them.
 THROTTLE = {
@@ -21,6 +21,7 @@ THROTTLE = {
     "rest-json": ("ThrottlingException", 400),
     "rest-xml": ("Throttling", 400),
     "query": ("Throttling", 400),
+    "smithy-rpc-v2-cbor": ("Throttling", 400),  # CloudWatch: awsQuery-compatible codes
 }
 THROTTLE_BY_SERVICE = {"efs": ("ThrottlingException", 429)}
 
@@ -148,6 +149,12 @@ def error_response(rule: Rule, service: str, protocol: str) -> tuple[int, list[t
             code = "ServiceUnavailableException"
     if rule.http_status:
         status = int(rule.http_status)
+    if protocol == "smithy-rpc-v2-cbor":
+        from .ext_cloudwatch import error_answer
+
+        status, cbor_headers, body = error_answer(code, message, status, sender)
+        headers = [*cbor_headers.items(), ("x-amzn-RequestId", request_id), ("Content-Length", str(len(body)))]
+        return status, headers, body
     if protocol in ("rest-xml", "query"):
         ns = XML_NAMESPACES.get(service, f"https://{service}.amazonaws.com/doc/")
         body = (

@@ -9,17 +9,21 @@ every other id is the same from one seed to the next.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
+import io
 import json
+import tarfile
 from collections.abc import Iterator
 from typing import Any
 
 from moto.ec2.models import security_groups as ec2_security_groups
 from moto.ec2.models import subnets as ec2_subnets
 from moto.ec2.models import vpcs as ec2_vpcs
+from moto.backends import get_backend
 from moto.moto_api._internal import mock_random
 
-from . import ext_backup, ext_ecr, ext_ecs, state
+from . import ext_arc, ext_backup, ext_ecr, ext_ecs, ext_efs, state
 from .common import backend
 
 ACCOUNT = state.ACCOUNT
@@ -107,30 +111,65 @@ def fixed_id(module: Any, name: str, value: str) -> Iterator[None]:
         setattr(module, name, original)
 
 
-def manifest_for(repository: str, tag: str) -> str:
-    """A hand-built Docker schema-2 manifest, deterministic per repository and tag."""
+LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+CONFIG_MEDIA_TYPE = "application/vnd.docker.container.image.v1+json"
+MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
-    def digest(text: str) -> str:
-        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+def _layer(files: dict[str, str]) -> tuple[bytes, str]:
+    """A real, small, reproducible layer: (tar.gz bytes, diff id = SHA-256 of the tar)."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for path, text in sorted(files.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(path)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            tar.addfile(info, io.BytesIO(data))
+    tar_bytes = raw.getvalue()
+    packed = io.BytesIO()
+    with gzip.GzipFile(fileobj=packed, mode="wb", mtime=0) as gz:
+        gz.write(tar_bytes)
+    return packed.getvalue(), "sha256:" + hashlib.sha256(tar_bytes).hexdigest()
+
+
+def image_for(repository: str, tag: str) -> dict[str, Any]:
+    """A Docker schema-2 image of `repository` at `tag`: its blobs and its manifest.
+
+    Three layers, as a build would make them: a base layer every image shares, a runtime
+    layer per repository, an application layer per tag; and a config naming their diff ids.
+    The same repository and tag always give the same bytes, hence the same digests.
+    """
+    service = repository.split("/")[-1]
+    layers = [
+        _layer({"etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n'}),
+        _layer({f"opt/{service}/runtime.txt": f"runtime of {repository}\n"}),
+        _layer({f"opt/{service}/VERSION": f"{repository} {tag}\n"}),
+    ]
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Env": [f"SERVICE={service}", f"VERSION={tag}"], "Cmd": [f"/opt/{service}/start"]},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id for _, diff_id in layers]},
+            "history": [{"created_by": f"sandbox seed: {repository}:{tag} layer {i}"} for i in range(len(layers))],
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
+
+    def ref(data: bytes, media_type: str) -> dict[str, Any]:
+        return {"mediaType": media_type, "size": len(data), "digest": "sha256:" + hashlib.sha256(data).hexdigest()}
 
     manifest = {
         "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {
-            "mediaType": "application/vnd.docker.container.image.v1+json",
-            "size": 7023,
-            "digest": digest(f"config:{repository}:{tag}"),
-        },
-        "layers": [
-            {
-                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                "size": 32654 + i * 1000,
-                "digest": digest(f"layer{i}:{repository}:{tag}"),
-            }
-            for i in range(3)
-        ],
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": ref(config, CONFIG_MEDIA_TYPE),
+        "layers": [ref(data, LAYER_MEDIA_TYPE) for data, _ in layers],
     }
-    return json.dumps(manifest, indent=3)
+    return {
+        "manifest": json.dumps(manifest, indent=3),
+        "blobs": [(config, CONFIG_MEDIA_TYPE)] + [(data, LAYER_MEDIA_TYPE) for data, _ in layers],
+    }
 
 
 def _network(region: str) -> dict[str, Any]:
@@ -207,6 +246,7 @@ def _efs() -> dict[str, Any]:
     fs._size_value = QDRANT_SIZE
     efs.file_systems_by_id[QDRANT_FS_ID] = fs
     efs.tagging_service.tag_resource(QDRANT_FS_ID, [{"Key": "Name", "Value": QDRANT_TOKEN}])
+    ext_efs.mark_live(ACCOUNT, PRIMARY, QDRANT_FS_ID)  # production: the live Qdrant index
     mount_targets = []
     for subnet_id, _zone, _cidr in NETWORK[PRIMARY]["subnets"]:
         mt = efs.create_mount_target(QDRANT_FS_ID, subnet_id, security_groups=[NETWORK[PRIMARY]["efs_security_group"]])
@@ -299,7 +339,8 @@ def _backup() -> dict[str, Any]:
     }
 
 
-def _ecr() -> dict[str, Any]:
+def seed_images() -> dict[str, Any]:
+    """ECR: the repositories in both regions, each image pushed with its blobs, replicated."""
     now = state.now()
     source = backend("ecr", ACCOUNT, PRIMARY)
     backend("ecr", ACCOUNT, RECOVERY)
@@ -308,7 +349,10 @@ def _ecr() -> dict[str, Any]:
         repo = source.create_repository(repository, None, None, None, None, [])
         images = []
         for index, (tag, age_days) in enumerate(IMAGE_TAGS):
-            manifest = manifest_for(repository, tag)
+            built = image_for(repository, tag)
+            for data, media_type in built["blobs"]:
+                ext_ecr.store_blob(repo, data, media_type)
+            manifest = built["manifest"]
             image = source.put_image(repository, manifest, tag, None)
             image.image_pushed_at = int(now - age_days * 86400)
             tags = [tag]
@@ -316,12 +360,20 @@ def _ecr() -> dict[str, Any]:
                 source.put_image(repository, manifest, "latest", None)
                 tags.append("latest")
             copy = None
-            for copy_tag in tags:
-                copy = ext_ecr.copy_image(ACCOUNT, RECOVERY, repository, manifest, None, copy_tag)
+            for copy_tag in tags:  # as replication copies it: blobs, then the manifest
+                copy = ext_ecr.copy_image(ACCOUNT, RECOVERY, repository, manifest, None, copy_tag, source=repo)
             assert copy is not None
             copy.image_pushed_at = image.image_pushed_at + 60
             ext_ecr.mark_replicated(ACCOUNT, PRIMARY, repository, image.get_image_digest(), RECOVERY)
-            images.append({"tags": tags, "digest": image.get_image_digest(), "pushed_at": state.rfc3339(image.image_pushed_at)})
+            images.append(
+                {
+                    "tags": tags,
+                    "digest": image.get_image_digest(),
+                    "pushed_at": state.rfc3339(image.image_pushed_at),
+                    "layers": [layer["digest"] for layer in json.loads(manifest)["layers"]],
+                    "config": json.loads(manifest)["config"]["digest"],
+                }
+            )
         repos[repository] = {"uri": repo.uri, "images": images}
     source.put_replication_configuration(
         {
@@ -420,6 +472,34 @@ def _sns() -> dict[str, Any]:
     return {region: backend("sns", ACCOUNT, region).create_topic(TOPIC).arn for region in (PRIMARY, RECOVERY)}
 
 
+def _existing(service: str, region: str) -> Any:
+    """moto's backend if it exists, without creating it: creating one draws from moto's
+    random generator, and the seed's ids depend on what it draws after it is seeded."""
+    accounts = dict.get(get_backend(service), ACCOUNT)  # type: ignore[call-overload]
+    return None if accounts is None else dict.get(accounts, region)
+
+
+def already_seeded() -> list[str]:
+    """What of the seed stack exists already (empty: seeding is safe). Seeding twice would
+    collide on the fixed ids (the VPCs' subnets first), so the control API refuses it."""
+    found = []
+    for region, spec in NETWORK.items():
+        ec2 = _existing("ec2", region)
+        if ec2 is not None and spec["vpc_id"] in ec2.vpcs:
+            found.append(f"VPC {spec['vpc_id']} ({region})")
+    efs = _existing("efs", PRIMARY)
+    if efs is not None and QDRANT_FS_ID in efs.file_systems_by_id:
+        found.append(f"file system {QDRANT_FS_ID}")
+    ecr = _existing("ecr", PRIMARY)
+    found += [f"repository {r}" for r in REPOSITORIES if ecr is not None and r in ecr.repositories]
+    sm = _existing("secretsmanager", PRIMARY)
+    found += [f"secret {name}" for name in SECRETS if sm is not None and name in sm.secrets]
+    vaults = _existing("backup", PRIMARY)
+    if vaults is not None and PRIMARY_VAULT in vaults.vaults:
+        found.append(f"vault {PRIMARY_VAULT}")
+    return found
+
+
 def seed() -> dict[str, Any]:
     """Creates the whole stack (call after a reset) and returns what it created."""
     mock_random.seed(RANDOM_SEED)
@@ -433,10 +513,11 @@ def seed() -> dict[str, Any]:
         "efs": {"qdrant": efs},
         "ecs": {"cluster": CLUSTER, PRIMARY: _ecs(PRIMARY), RECOVERY: _ecs(RECOVERY)},
         "backup": _backup(),
-        "ecr": _ecr(),
+        "ecr": seed_images(),
         "secrets": _secrets(),
         "route53": _route53(),
         "sns": {"topic": TOPIC, "arns": _sns()},
+        "arc": ext_arc.seed_arc(),
         "seeded_at": state.rfc3339(state.now()),
     }
     return summary

@@ -32,6 +32,11 @@ FAST: dict[str, float] = {
     "ecr_replication_lag": 1.0,
     "route53_propagation": 1.0,
     "ecs_rollout": 2.0,
+    "arc_cluster_deploy": 0.5,
+    "zonal_shift_minute": 1.0,
+    "fis_experiment_initiating": 0.2,
+    "fis_experiment_run": 1.0,
+    "fis_experiment_stop": 0.2,
 }
 
 # "realistic" profile, in seconds, before SANDBOX_SCALE is applied. Sources are in
@@ -47,6 +52,11 @@ REALISTIC: dict[str, float] = {
     "ecr_replication_lag": 600.0,  # ECR doc: most images replicate in under 30 minutes
     "route53_propagation": 60.0,  # Route 53 FAQ: changes propagate within 60 s
     "ecs_rollout": 300.0,  # ECS: health checks, grace period, draining: 2-10 min
+    "arc_cluster_deploy": 300.0,  # estimate: a new ARC cluster PENDING -> DEPLOYED
+    "zonal_shift_minute": 60.0,  # one minute of a zonal shift's expiresIn lasts a minute
+    "fis_experiment_initiating": 5.0,  # estimate: FIS resolves targets, then runs the actions
+    "fis_experiment_run": 300.0,  # estimate: a typical action duration (PT5M)
+    "fis_experiment_stop": 5.0,  # estimate: stopping rolls the actions back
 }
 
 PROFILES = {"fast": FAST, "realistic": REALISTIC}

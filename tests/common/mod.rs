@@ -91,6 +91,9 @@ fn start_server() -> Server {
         .arg(&script)
         .args(["serve", "--port", "0", "--watch-stdin"])
         .env("SANDBOX_STATE_DIR", &state_dir)
+        // Every answer of an operation the extension adds or changes is checked against
+        // botocore's output shape; a violation fails the calling test with a 500.
+        .env("SANDBOX_CONTRACT", "strict")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
@@ -337,6 +340,160 @@ pub fn push_unreplicated_image(repository: &str, tag: &str) -> Value {
         "/ecr/unreplicated",
         Some(&json!({"repository": repository, "tag": tag})),
     )
+}
+
+/// What a file system holds (`GET /_sandbox/efs/<id>/contents`): `holds_data`, `live_data`,
+/// `directories`, `restores` and `restore_marker` (the newest restore written into it).
+pub fn efs_contents(region: &str, file_system_id: &str) -> Value {
+    ok(
+        "GET",
+        &format!("/efs/{file_system_id}/contents?region={region}"),
+        None,
+    )
+}
+
+/// Makes the next backup, copy or restore job end `state` ("PARTIAL" or "FAILED").
+pub fn next_job_outcome(job: &str, state: &str) -> Value {
+    ok(
+        "POST",
+        "/backup/next-job-outcome",
+        Some(&json!({"job": job, "state": state})),
+    )
+}
+
+/// A plain HTTP GET of a URL on the sandbox's port (what GetDownloadUrlForLayer answers):
+/// the status and the body's bytes.
+pub fn http_get(url: &str) -> (u16, Vec<u8>) {
+    let rest = url
+        .strip_prefix("http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("{url} is not a URL on 127.0.0.1"));
+    let (port, path) = rest.split_once('/').expect("a path after the port");
+    let port: u16 = port.parse().expect("a port");
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the sandbox");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("set a read timeout");
+    let request =
+        format!("GET /{path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .expect("send a request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read the response");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP response");
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("an HTTP status line");
+    (status, raw[split + 4..].to_vec())
+}
+
+/// `sha256:<hex>` of some bytes, as ECR names blobs and images.
+pub fn sha256_digest(data: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)))
+}
+
+/// Uploads `data` as one blob of `repository` through the layer API (InitiateLayerUpload,
+/// one UploadLayerPart, CompleteLayerUpload) and returns its digest.
+pub async fn upload_blob(ecr: &aws_sdk_ecr::Client, repository: &str, data: &[u8]) -> String {
+    let digest = sha256_digest(data);
+    let upload = ecr
+        .initiate_layer_upload()
+        .repository_name(repository)
+        .send()
+        .await
+        .unwrap();
+    let id = upload.upload_id().unwrap();
+    ecr.upload_layer_part()
+        .repository_name(repository)
+        .upload_id(id)
+        .part_first_byte(0)
+        .part_last_byte(data.len() as i64 - 1)
+        .layer_part_blob(aws_smithy_types::Blob::new(data.to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let done = ecr
+        .complete_layer_upload()
+        .repository_name(repository)
+        .upload_id(id)
+        .layer_digests(&digest)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.layer_digest(), Some(digest.as_str()));
+    digest
+}
+
+/// A schema-2 manifest naming a config blob and layers by digest (and their sizes).
+pub fn manifest_of(config: &[u8], layers: &[&[u8]]) -> String {
+    let blob = |data: &[u8], media_type: &str| json!({"mediaType": media_type, "size": data.len(), "digest": sha256_digest(data)});
+    json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": blob(config, "application/vnd.docker.container.image.v1+json"),
+        "layers": layers
+            .iter()
+            .map(|l| blob(l, "application/vnd.docker.image.rootfs.diff.tar.gzip"))
+            .collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// Pushes an image as a client does: its config and layers through the layer API, then the
+/// manifest. Returns the image's digest (SHA-256 of the manifest bytes).
+pub async fn push_image(
+    ecr: &aws_sdk_ecr::Client,
+    repository: &str,
+    tag: &str,
+    config: &[u8],
+    layers: &[&[u8]],
+) -> String {
+    let check = ecr
+        .batch_check_layer_availability()
+        .repository_name(repository)
+        .set_layer_digests(Some(
+            std::iter::once(config)
+                .chain(layers.iter().copied())
+                .map(sha256_digest)
+                .collect(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let present: Vec<&str> = check
+        .layers()
+        .iter()
+        .filter_map(|l| l.layer_digest())
+        .collect();
+    for data in std::iter::once(config).chain(layers.iter().copied()) {
+        if !present.contains(&sha256_digest(data).as_str()) {
+            upload_blob(ecr, repository, data).await;
+        }
+    }
+    let manifest = manifest_of(config, layers);
+    let out = ecr
+        .put_image()
+        .repository_name(repository)
+        .image_manifest(&manifest)
+        .image_tag(tag)
+        .send()
+        .await
+        .unwrap();
+    let digest = out
+        .image()
+        .and_then(|i| i.image_id())
+        .and_then(|i| i.image_digest())
+        .unwrap()
+        .to_string();
+    assert_eq!(digest, sha256_digest(manifest.as_bytes()));
+    digest
 }
 
 /// The application endpoint of a region: (200 or 503, detail).
