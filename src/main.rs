@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use drctl::cli::{Cli, run, started_by_lambda_runtime, usage_error};
+use drctl::cli::{Cli, run, usage_error};
+use drctl::lambda::started_by_lambda_runtime;
 
 fn main() -> ExitCode {
     // Started bare by the Lambda runtime: serve invocations, with the global flags read from

@@ -14,20 +14,28 @@ use drctl::actions::{
 };
 use drctl::aws::{AwsClients, AwsSettings, ErrorClass};
 use drctl::engine::{
-    Engine, ExecPlan, ExecStep, JournalWriter, Record, RunHeader, RunOptions, RunState, RunStatus,
-    StepStatus, null_sink, read_entries,
+    Engine, ExecPlan, ExecStep, Record, RetryPolicy, RunHeader, RunOptions, RunState, RunStatus,
+    StepParams, StepStatus, null_sink,
 };
 use drctl::measure::Clock;
+use drctl::store::{JournalWriter, read_entries};
 use serde_json::{Map, Value, json};
 
 fn spec() -> &'static ActionSpec {
     // The engine only reads the name and IAM list of a spec; any entry will do.
-    &CATALOGUE[0]
+    CATALOGUE[0]
 }
 
 /// Waits `ms` of (paused) time, polling so that an interrupt is noticed; notes a token first.
 struct Wait;
 impl Action for Wait {
+    fn undo<'a>(
+        &'a self,
+        _ctx: &'a StepContext,
+        _undo: &'a Value,
+    ) -> BoxFuture<'a, Result<(), ActionError>> {
+        Box::pin(async { Ok(()) })
+    }
     fn spec(&self) -> &'static ActionSpec {
         spec()
     }
@@ -36,9 +44,9 @@ impl Action for Wait {
     }
     fn run<'a>(&'a self, ctx: &'a StepContext) -> BoxFuture<'a, Result<StepOutcome, ActionError>> {
         Box::pin(async move {
-            let ms = ctx.u64("ms")?;
+            let ms: u64 = ctx.param("ms")?;
             if ctx.prior("token").is_none() {
-                ctx.note(json!({ "token": ctx.token("wait") }))?;
+                ctx.note(json!({ "token": ctx.token("wait") })).await?;
             }
             let start = tokio::time::Instant::now();
             poll_until(ctx, || async {
@@ -60,6 +68,13 @@ impl Action for Wait {
 /// Fails with the class given in `class`.
 struct Fail;
 impl Action for Fail {
+    fn undo<'a>(
+        &'a self,
+        _ctx: &'a StepContext,
+        _undo: &'a Value,
+    ) -> BoxFuture<'a, Result<(), ActionError>> {
+        Box::pin(async { Ok(()) })
+    }
     fn spec(&self) -> &'static ActionSpec {
         spec()
     }
@@ -68,7 +83,7 @@ impl Action for Fail {
     }
     fn run<'a>(&'a self, ctx: &'a StepContext) -> BoxFuture<'a, Result<StepOutcome, ActionError>> {
         Box::pin(async move {
-            let class = match ctx.str("class")? {
+            let class = match ctx.param::<String>("class")?.as_str() {
                 "retryable" => ErrorClass::Retryable,
                 "in-doubt" => ErrorClass::InDoubt,
                 _ => ErrorClass::Fatal,
@@ -87,6 +102,13 @@ static FLAKY_CALLS: AtomicU32 = AtomicU32::new(0);
 /// Fails (retryable) until called `succeed_on` times.
 struct Flaky;
 impl Action for Flaky {
+    fn undo<'a>(
+        &'a self,
+        _ctx: &'a StepContext,
+        _undo: &'a Value,
+    ) -> BoxFuture<'a, Result<(), ActionError>> {
+        Box::pin(async { Ok(()) })
+    }
     fn spec(&self) -> &'static ActionSpec {
         spec()
     }
@@ -96,7 +118,7 @@ impl Action for Flaky {
     fn run<'a>(&'a self, ctx: &'a StepContext) -> BoxFuture<'a, Result<StepOutcome, ActionError>> {
         Box::pin(async move {
             let n = FLAKY_CALLS.fetch_add(1, Ordering::SeqCst) + 1;
-            if u64::from(n) < ctx.u64("succeed_on")? {
+            if u64::from(n) < ctx.param::<u64>("succeed_on")? {
                 return Err(ActionError::Failed {
                     resource: "flaky".into(),
                     message: "throttled".into(),
@@ -119,11 +141,10 @@ fn step(id: &str, action: &'static dyn Action, after: &[&str], params: Value) ->
         region: None,
         after: after.iter().map(|s| s.to_string()).collect(),
         timeout: Duration::from_secs(3600),
-        attempts: 1,
-        backoff: Duration::from_secs(1),
+        retry: RetryPolicy::exponential(1, Duration::from_secs(1)),
         verify: false,
         drill_skip: false,
-        params: params.as_object().cloned().unwrap_or_else(Map::new),
+        params: StepParams::literal(params.as_object().cloned().unwrap_or_else(Map::new)),
     }
 }
 
@@ -365,9 +386,9 @@ async fn retryable_failures_are_retried_within_the_policy_and_fatal_ones_never()
     let h = harness().await;
     FLAKY_CALLS.store(0, Ordering::SeqCst);
     let mut flaky = step("flaky", &FLAKY, &[], json!({"succeed_on": 3}));
-    flaky.attempts = 3;
+    flaky.retry.attempts = 3;
     let mut fatal = step("fatal", &FAIL, &["flaky"], json!({"class": "fatal"}));
-    fatal.attempts = 5;
+    fatal.retry.attempts = 5;
     let (status, records) = run(&h, &plan(vec![flaky, fatal]), 4, None).await;
     assert_eq!(status, RunStatus::Failed);
     assert_eq!(FLAKY_CALLS.load(Ordering::SeqCst), 3);

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -47,10 +46,11 @@ pub struct StepEvent {
 }
 
 /// Appends facts a step must not lose (job ids, created resources) to the run's journal,
-/// fsynced before the call returns. Implemented by the engine.
+/// durable before the returned future completes. Implemented by the engine, whose
+/// scheduler writes the journal.
 pub trait StepJournal: Send + Sync {
     /// Record a note for this step. Never pass secret values.
-    fn note(&self, step: &str, note: &Value) -> std::io::Result<()>;
+    fn note<'a>(&'a self, step: &'a str, note: &'a Value) -> BoxFuture<'a, std::io::Result<()>>;
 }
 
 /// Asks a person: `(step, message) -> approved?`.
@@ -108,83 +108,25 @@ impl StepContext {
             .ok_or_else(|| ActionError::fatal(&self.step_id, "the step has no region"))
     }
 
-    fn param(&self, name: &str) -> Option<&Value> {
-        self.params.get(name).filter(|v| !v.is_null())
+    /// One parameter as `T`, for code that has no `Params` struct of its own (test
+    /// actions); an action module reads its `Params` instead.
+    pub fn param<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, ActionError> {
+        let value = self.params.get(name).cloned().unwrap_or(Value::Null);
+        serde_json::from_value(value).map_err(|e| {
+            ActionError::fatal(
+                format!("step {}", self.step_id),
+                format!("parameter `{name}`: {e}"),
+            )
+        })
     }
 
-    fn missing(&self, name: &str) -> ActionError {
-        ActionError::fatal(
-            format!("step {}", self.step_id),
-            format!("parameter `{name}` is missing or has the wrong type"),
-        )
-    }
-
-    /// A required string parameter.
-    pub fn str(&self, name: &str) -> Result<&str, ActionError> {
-        self.opt_str(name).ok_or_else(|| self.missing(name))
-    }
-
-    /// An optional string parameter.
-    pub fn opt_str(&self, name: &str) -> Option<&str> {
-        self.param(name).and_then(Value::as_str)
-    }
-
-    /// A list-of-strings parameter (empty when absent).
-    pub fn list(&self, name: &str) -> Vec<String> {
-        self.param(name)
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// An integer parameter.
-    pub fn u64(&self, name: &str) -> Result<u64, ActionError> {
-        self.param(name)
-            .and_then(Value::as_u64)
-            .ok_or_else(|| self.missing(name))
-    }
-
-    /// A boolean parameter.
-    pub fn bool(&self, name: &str) -> Result<bool, ActionError> {
-        self.param(name)
-            .and_then(Value::as_bool)
-            .ok_or_else(|| self.missing(name))
-    }
-
-    /// A duration parameter (carried as milliseconds).
-    pub fn duration(&self, name: &str) -> Result<Duration, ActionError> {
-        self.u64(name).map(Duration::from_millis)
-    }
-
-    /// A name -> count table parameter.
-    pub fn count_map(&self, name: &str) -> Result<BTreeMap<String, u64>, ActionError> {
-        let map = self
-            .param(name)
-            .and_then(Value::as_object)
-            .ok_or_else(|| self.missing(name))?;
-        map.iter()
-            .map(|(k, v)| {
-                v.as_u64()
-                    .map(|n| (k.clone(), n))
-                    .ok_or_else(|| self.missing(name))
-            })
-            .collect()
-    }
-
-    /// A region parameter: the AWS code of a runbook region name (validation made sure it
-    /// exists; an AWS code is accepted as is).
-    pub fn region_param(&self, name: &str) -> Result<String, ActionError> {
-        let value = self.str(name)?;
-        Ok(self
-            .regions
-            .get(value)
+    /// The AWS code of a region parameter: a runbook region name (validation made sure it
+    /// exists), or an AWS code as it is.
+    pub fn region_code(&self, name: &str) -> String {
+        self.regions
+            .get(name)
             .cloned()
-            .unwrap_or_else(|| value.to_string()))
+            .unwrap_or_else(|| name.to_string())
     }
 
     /// The caller's account id (asked of STS once per process), for building ARNs.
@@ -224,8 +166,8 @@ impl StepContext {
 
     /// Journal a fact (fsynced) before relying on it. A failure to journal fails the step:
     /// acting without a journal could repeat a restore after a crash.
-    pub fn note(&self, note: Value) -> Result<(), ActionError> {
-        self.journal.note(&self.step_id, &note).map_err(|e| {
+    pub async fn note(&self, note: Value) -> Result<(), ActionError> {
+        self.journal.note(&self.step_id, &note).await.map_err(|e| {
             ActionError::fatal(
                 format!("journal of run {}", self.run_id),
                 format!("cannot write the journal: {e}"),

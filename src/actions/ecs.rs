@@ -10,13 +10,73 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use aws_sdk_ecs::types::{DeploymentRolloutState, Service};
 
-use super::spec::{self, ActionSpec};
-use super::{Action, ActionError, BoxFuture, Poll, StepContext, StepOutcome, on, poll_until};
+use super::spec::{ActionSpec, ParamType, RegionUse, dflt, out, req};
+use super::{ActionError, BoxFuture, Outcome, Poll, StepContext, TypedAction, on, poll_until};
 use crate::aws::aws_err;
+
+/// `ecs.scale` in the catalogue.
+pub(crate) static SPEC: ActionSpec = ActionSpec {
+    name: "ecs.scale",
+    summary: "Set the desired count of ECS services and wait for a steady deployment",
+    params: &[
+        req("cluster", ParamType::String, "cluster name"),
+        req(
+            "services",
+            ParamType::CountMap,
+            "service name = desired count",
+        ),
+        dflt(
+            "wait",
+            ParamType::Bool,
+            "true",
+            "wait until running = desired and the deployment is COMPLETED",
+        ),
+    ],
+    outputs: &[out(
+        "previous_counts",
+        "the desired counts before the change, as JSON",
+    )],
+    iam: &["ecs:DescribeServices", "ecs:UpdateService"],
+    estimate_secs: 300,
+    mutating: true,
+    verification: false,
+    rpo_evidence: false,
+    region: RegionUse::Required,
+};
+
+/// The parameters of `ecs.scale`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Params {
+    cluster: String,
+    /// Service name -> desired count.
+    services: BTreeMap<String, u64>,
+    wait: bool,
+}
+
+/// What a drill's undo puts back: the desired counts from before the step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Undo {
+    region: String,
+    cluster: String,
+    previous_counts: BTreeMap<String, i32>,
+    /// Whether to wait for the services to be steady again.
+    #[serde(default = "waits")]
+    wait: bool,
+}
+
+fn waits() -> bool {
+    true
+}
+
+/// What a service that is not steady yet is waiting for, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pending(String);
 
 /// DescribeServices takes at most 10 services per call.
 const DESCRIBE_BATCH: usize = 10;
@@ -130,7 +190,7 @@ fn steady(
     desired: i32,
     cluster: &str,
     region: &str,
-) -> Result<Result<(), String>, ActionError> {
+) -> Result<Result<(), Pending>, ActionError> {
     let name = service.service_name().unwrap_or_default();
     let primary = service
         .deployments()
@@ -149,16 +209,16 @@ fn steady(
         ));
     }
     if service.desired_count() != desired {
-        return Ok(Err(format!(
+        return Ok(Err(Pending(format!(
             "{name}: desired {} (want {desired})",
             service.desired_count()
-        )));
+        ))));
     }
     if service.running_count() != desired {
-        return Ok(Err(format!(
+        return Ok(Err(Pending(format!(
             "{name}: {} of {desired} running",
             service.running_count()
-        )));
+        ))));
     }
     let done = match primary.and_then(|d| d.rollout_state()) {
         Some(DeploymentRolloutState::Completed) => true,
@@ -168,13 +228,13 @@ fn steady(
     if done {
         Ok(Ok(()))
     } else {
-        Ok(Err(format!(
+        Ok(Err(Pending(format!(
             "{name}: deployment {}",
             primary
                 .and_then(|d| d.rollout_state())
                 .map(|s| s.as_str())
                 .unwrap_or("still replacing an older one")
-        )))
+        ))))
     }
 }
 
@@ -218,7 +278,7 @@ async fn apply(
             let now = describe(ctx, region, cluster, &names).await?;
             let mut pending = Vec::new();
             for (name, &count) in wanted {
-                if let Err(what) = steady(&now[name], count, cluster, region)? {
+                if let Err(Pending(what)) = steady(&now[name], count, cluster, region)? {
                     pending.push(what);
                 }
             }
@@ -250,17 +310,16 @@ fn counts_from_json(value: &Value) -> Option<BTreeMap<String, i32>> {
         .collect()
 }
 
-impl Action for Scale {
-    fn spec(&self) -> &'static ActionSpec {
-        spec::lookup("ecs.scale").expect("catalogue entry")
-    }
+impl TypedAction for Scale {
+    const SPEC: &'static ActionSpec = &SPEC;
+    type Params = Params;
+    type Undo = Undo;
 
-    fn describe(&self, ctx: &StepContext) -> Vec<String> {
+    fn describe(&self, ctx: &StepContext, p: &Params) -> Vec<String> {
         let region = ctx.region.clone().unwrap_or_default();
-        let cluster = ctx.opt_str("cluster").unwrap_or("?");
-        ctx.count_map("services")
-            .unwrap_or_default()
-            .into_iter()
+        let cluster = &p.cluster;
+        p.services
+            .iter()
             .map(|(name, count)| {
                 format!(
                     "ecs:UpdateService {name} in cluster {cluster} ({region}): desired count {count} (if it differs)"
@@ -269,13 +328,17 @@ impl Action for Scale {
             .collect()
     }
 
-    fn run<'a>(&'a self, ctx: &'a StepContext) -> BoxFuture<'a, Result<StepOutcome, ActionError>> {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a StepContext,
+        p: Params,
+    ) -> BoxFuture<'a, Result<Outcome<Undo>, ActionError>> {
         Box::pin(async move {
             let region = ctx.region()?.to_string();
-            let cluster = ctx.str("cluster")?.to_string();
-            let wait = ctx.bool("wait")?;
-            let wanted: BTreeMap<String, i32> = ctx
-                .count_map("services")?
+            let cluster = p.cluster;
+            let wait = p.wait;
+            let wanted: BTreeMap<String, i32> = p
+                .services
                 .into_iter()
                 .map(|(name, n)| to_i32(ctx, &name, n).map(|n| (name, n)))
                 .collect::<Result<_, _>>()?;
@@ -294,7 +357,7 @@ impl Action for Scale {
                         .iter()
                         .map(|(name, s)| (name.clone(), s.desired_count()))
                         .collect();
-                    ctx.note(json!({ "previous_counts": previous }))?;
+                    ctx.note(json!({ "previous_counts": previous })).await?;
                     // Just read: `apply` need not describe the services again.
                     (previous, Some(current))
                 }
@@ -302,18 +365,18 @@ impl Action for Scale {
 
             apply(ctx, &region, &cluster, &wanted, wait, current).await?;
 
-            let mut outcome = StepOutcome::default();
+            let mut outcome = Outcome::default();
             outcome.outputs.insert(
                 "previous_counts".into(),
                 serde_json::to_string(&previous).unwrap_or_default(),
             );
             if ctx.mode.is_drill() {
-                outcome.undo = Some(json!({
-                    "region": region,
-                    "cluster": cluster,
-                    "previous_counts": previous,
-                    "wait": wait,
-                }));
+                outcome.undo = Some(Undo {
+                    region,
+                    cluster,
+                    previous_counts: previous,
+                    wait,
+                });
             }
             Ok(outcome)
         })
@@ -322,17 +385,11 @@ impl Action for Scale {
     fn undo<'a>(
         &'a self,
         ctx: &'a StepContext,
-        undo: &'a Value,
+        undo: Undo,
     ) -> BoxFuture<'a, Result<(), ActionError>> {
         Box::pin(async move {
-            let region = undo["region"].as_str().unwrap_or_default();
-            let cluster = undo["cluster"].as_str().unwrap_or_default();
-            let Some(previous) = counts_from_json(&undo["previous_counts"]) else {
-                return Err(ActionError::fatal(
-                    format!("undo of step {}", ctx.step_id),
-                    "the undo record has no previous counts",
-                ));
-            };
+            let (region, cluster) = (undo.region.as_str(), undo.cluster.as_str());
+            let previous = undo.previous_counts;
             let names: Vec<String> = previous.keys().cloned().collect();
             let active = still_active(ctx, region, cluster, &names).await?;
             let previous: BTreeMap<String, i32> = previous
@@ -342,8 +399,7 @@ impl Action for Scale {
             if previous.is_empty() {
                 return Ok(());
             }
-            let wait = undo["wait"].as_bool().unwrap_or(true);
-            apply(ctx, region, cluster, &previous, wait, None).await?;
+            apply(ctx, region, cluster, &previous, undo.wait, None).await?;
             Ok(())
         })
     }

@@ -8,11 +8,60 @@ use std::process::Stdio;
 
 use tokio::process::Command;
 
-use super::spec::{self, ActionSpec};
-use super::{Action, ActionError, BoxFuture, StepContext, StepOutcome};
+use serde::{Deserialize, Serialize};
+
+use super::spec::{ActionSpec, ParamType, RegionUse, opt, out, req};
+use super::{ActionError, BoxFuture, Outcome, StepContext, TypedAction};
+
+/// `exec` in the catalogue.
+pub(crate) static SPEC: ActionSpec = ActionSpec {
+    name: "exec",
+    summary: "Run a shell hook; step outputs of ancestors arrive as environment variables",
+    params: &[
+        req(
+            "command",
+            ParamType::StringList,
+            "program and arguments (no shell unless you name one)",
+        ),
+        opt(
+            "undo",
+            ParamType::StringList,
+            "program and arguments a drill runs to undo the hook",
+        ),
+    ],
+    outputs: &[
+        out("exit_code", "the hook's exit code"),
+        out(
+            "stdout",
+            "the hook's standard output (trimmed, secret values redacted)",
+        ),
+    ],
+    iam: &[],
+    estimate_secs: 60,
+    mutating: true,
+    verification: false,
+    rpo_evidence: false,
+    region: RegionUse::None,
+};
 
 /// `exec`.
 pub(crate) struct Exec;
+
+/// The parameters of `exec`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Params {
+    /// Program and arguments.
+    command: Vec<String>,
+    /// Program and arguments a drill runs to undo the hook.
+    undo: Option<Vec<String>>,
+}
+
+/// What a drill runs to undo the hook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Undo {
+    command: Vec<String>,
+}
 
 const KEEP_BYTES: usize = 4096;
 
@@ -78,7 +127,7 @@ fn tail(bytes: &[u8]) -> String {
     format!("…{}", &trimmed[start..])
 }
 
-async fn run_hook(ctx: &StepContext, argv: &[String]) -> Result<StepOutcome, ActionError> {
+async fn run_hook(ctx: &StepContext, argv: &[String]) -> Result<Outcome<Undo>, ActionError> {
     let resource = format!("hook `{}`", argv.join(" "));
     let (program, args) = argv
         .split_first()
@@ -130,51 +179,46 @@ async fn run_hook(ctx: &StepContext, argv: &[String]) -> Result<StepOutcome, Act
             ),
         ));
     }
-    let mut outcome = StepOutcome::default();
+    let mut outcome = Outcome::default();
     outcome.outputs.insert("exit_code".into(), code.to_string());
     outcome.outputs.insert("stdout".into(), stdout);
     Ok(outcome)
 }
 
-impl Action for Exec {
-    fn spec(&self) -> &'static ActionSpec {
-        spec::lookup("exec").expect("catalogue entry")
+impl TypedAction for Exec {
+    const SPEC: &'static ActionSpec = &SPEC;
+    type Params = Params;
+    type Undo = Undo;
+
+    fn describe(&self, _ctx: &StepContext, p: &Params) -> Vec<String> {
+        vec![format!("run hook `{}`", p.command.join(" "))]
     }
 
-    fn describe(&self, ctx: &StepContext) -> Vec<String> {
-        vec![format!("run hook `{}`", ctx.list("command").join(" "))]
-    }
-
-    fn run<'a>(&'a self, ctx: &'a StepContext) -> BoxFuture<'a, Result<StepOutcome, ActionError>> {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a StepContext,
+        p: Params,
+    ) -> BoxFuture<'a, Result<Outcome<Undo>, ActionError>> {
         Box::pin(async move {
-            let argv = ctx.list("command");
-            let mut outcome = run_hook(ctx, &argv).await?;
-            let undo = ctx.list("undo");
-            if !undo.is_empty() {
-                outcome.undo = Some(serde_json::json!({ "command": undo }));
+            let mut outcome = run_hook(ctx, &p.command).await?;
+            if let Some(command) = p.undo.filter(|c| !c.is_empty()) {
+                outcome.undo = Some(Undo { command });
             }
             Ok(outcome)
         })
     }
 
+    /// Run the undo hook (a hook without one left no undo record).
     fn undo<'a>(
         &'a self,
         ctx: &'a StepContext,
-        undo: &'a serde_json::Value,
+        undo: Undo,
     ) -> BoxFuture<'a, Result<(), ActionError>> {
         Box::pin(async move {
-            let argv: Vec<String> = undo["command"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            if argv.is_empty() {
+            if undo.command.is_empty() {
                 return Ok(());
             }
-            run_hook(ctx, &argv).await.map(|_| ())
+            run_hook(ctx, &undo.command).await.map(|_| ())
         })
     }
 }

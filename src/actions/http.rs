@@ -9,11 +9,84 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::time::Instant;
 
-use super::spec::{self, ActionSpec};
-use super::{Action, ActionError, BoxFuture, StepContext, StepOutcome};
+use serde::Deserialize;
+
+use super::params::millis;
+use super::spec::{ActionSpec, ParamType, RegionUse, dflt, opt, out, req};
+use super::{ActionError, BoxFuture, NoUndo, Outcome, StepContext, TypedAction, nothing_to_undo};
+
+/// `http.probe` in the catalogue.
+pub(crate) static SPEC: ActionSpec = ActionSpec {
+    name: "http.probe",
+    summary: "Probe an HTTP endpoint until it answers healthy N times in a row",
+    params: &[
+        req("url", ParamType::String, "URL to GET"),
+        dflt(
+            "expect_status",
+            ParamType::Integer,
+            "200",
+            "HTTP status that counts as healthy",
+        ),
+        opt(
+            "expect_body",
+            ParamType::String,
+            "substring the body must contain",
+        ),
+        dflt(
+            "consecutive",
+            ParamType::Integer,
+            "3",
+            "healthy answers in a row needed",
+        ),
+        dflt(
+            "interval",
+            ParamType::Duration,
+            "2s",
+            "pause between probes",
+        ),
+    ],
+    outputs: &[
+        out("status", "last HTTP status"),
+        out("attempts", "number of probes made"),
+    ],
+    iam: &[],
+    estimate_secs: 30,
+    mutating: false,
+    verification: true,
+    rpo_evidence: false,
+    region: RegionUse::None,
+};
 
 /// `http.probe`.
 pub(crate) struct Probe;
+
+/// The parameters of `http.probe`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Params {
+    url: String,
+    expect_status: u64,
+    expect_body: Option<String>,
+    consecutive: u64,
+    #[serde(with = "millis")]
+    interval: Duration,
+}
+
+/// Why a probe did not get its answer.
+#[derive(Debug, thiserror::Error)]
+enum ProbeError {
+    #[error("cannot load the system's CA certificates: {0}")]
+    Certificates(std::io::Error),
+    #[error("bad URL: {0}")]
+    Url(#[from] http::uri::InvalidUri),
+    #[error("{0}")]
+    Request(#[from] http::Error),
+    /// The connection or the request failed, with its causes.
+    #[error("{0}")]
+    Fetch(String),
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+}
 
 /// One probe's answer.
 struct Answer {
@@ -21,19 +94,18 @@ struct Answer {
     body: String,
 }
 
-async fn get(url: &str, timeout: Duration) -> Result<Answer, String> {
+async fn get(url: &str, timeout: Duration) -> Result<Answer, ProbeError> {
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
-        .map_err(|e| format!("cannot load the system's CA certificates: {e}"))?
+        .map_err(ProbeError::Certificates)?
         .https_or_http()
         .enable_http1()
         .build();
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let uri: http::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
+    let uri: http::Uri = url.parse()?;
     let request = http::Request::get(uri)
         .header("user-agent", concat!("drctl/", env!("CARGO_PKG_VERSION")))
-        .body(Empty::new())
-        .map_err(|e| e.to_string())?;
+        .body(Empty::new())?;
     let fetch = async {
         let response = client.request(request).await.map_err(|e| {
             let mut msg = e.to_string();
@@ -43,14 +115,14 @@ async fn get(url: &str, timeout: Duration) -> Result<Answer, String> {
                 msg.push_str(&s.to_string());
                 source = s.source();
             }
-            msg
+            ProbeError::Fetch(msg)
         })?;
         let status = response.status().as_u16();
         let body = response
             .into_body()
             .collect()
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| ProbeError::Fetch(e.to_string()))?
             .to_bytes();
         // Bodies are only matched, never stored whole.
         let body = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]).into_owned();
@@ -58,25 +130,30 @@ async fn get(url: &str, timeout: Duration) -> Result<Answer, String> {
     };
     tokio::time::timeout(timeout, fetch)
         .await
-        .map_err(|_| format!("no answer within {timeout:?}"))?
+        .map_err(|_| ProbeError::Timeout(timeout))?
 }
 
-impl Action for Probe {
-    fn spec(&self) -> &'static ActionSpec {
-        spec::lookup("http.probe").expect("catalogue entry")
-    }
+impl TypedAction for Probe {
+    const SPEC: &'static ActionSpec = &SPEC;
+    type Params = Params;
+    /// A probe only reads.
+    type Undo = NoUndo;
 
-    fn describe(&self, _ctx: &StepContext) -> Vec<String> {
+    fn describe(&self, _ctx: &StepContext, _p: &Params) -> Vec<String> {
         Vec::new()
     }
 
-    fn run<'a>(&'a self, ctx: &'a StepContext) -> BoxFuture<'a, Result<StepOutcome, ActionError>> {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a StepContext,
+        p: Params,
+    ) -> BoxFuture<'a, Result<Outcome<NoUndo>, ActionError>> {
         Box::pin(async move {
-            let url = ctx.str("url")?.to_string();
-            let expect_status = ctx.u64("expect_status")? as u16;
-            let expect_body = ctx.opt_str("expect_body").map(str::to_owned);
-            let needed = ctx.u64("consecutive")?.max(1);
-            let pause = ctx.duration("interval")?;
+            let url = p.url;
+            let expect_status = p.expect_status;
+            let expect_body = p.expect_body;
+            let needed = p.consecutive.max(1);
+            let pause = p.interval;
             let start = Instant::now();
             let mut healthy_in_a_row = 0u64;
             let mut attempts = 0u64;
@@ -86,7 +163,7 @@ impl Action for Probe {
                 let verdict = match get(&url, Duration::from_secs(10)).await {
                     Ok(answer) => {
                         last_status = answer.status;
-                        if answer.status != expect_status {
+                        if u64::from(answer.status) != expect_status {
                             Err(format!("HTTP {} (want {expect_status})", answer.status))
                         } else if let Some(want) = &expect_body
                             && !answer.body.contains(want.as_str())
@@ -96,7 +173,7 @@ impl Action for Probe {
                             Ok(())
                         }
                     }
-                    Err(e) => Err(e),
+                    Err(e) => Err(e.to_string()),
                 };
                 match verdict {
                     Ok(()) => {
@@ -119,7 +196,7 @@ impl Action for Probe {
                 }
                 tokio::time::sleep(pause).await;
             }
-            let mut outcome = StepOutcome::default();
+            let mut outcome = Outcome::default();
             outcome
                 .outputs
                 .insert("status".into(), last_status.to_string());
@@ -128,5 +205,13 @@ impl Action for Probe {
                 .insert("attempts".into(), attempts.to_string());
             Ok(outcome)
         })
+    }
+
+    fn undo<'a>(
+        &'a self,
+        _ctx: &'a StepContext,
+        undo: NoUndo,
+    ) -> BoxFuture<'a, Result<(), ActionError>> {
+        nothing_to_undo(undo)
     }
 }

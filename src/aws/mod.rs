@@ -3,12 +3,9 @@
 mod error;
 mod factory;
 mod pages;
+mod time;
 
 pub use error::{AwsError, ErrorClass, aws_err, classify_code};
 pub use factory::{AwsClients, AwsSettings, SetupError};
 pub use pages::all_pages;
-
-/// Convert an SDK timestamp to chrono.
-pub fn to_chrono(t: &aws_smithy_types::DateTime) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()).unwrap_or_default()
-}
+pub use time::to_chrono;

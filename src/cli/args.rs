@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::exit::UsageError;
+
 const ABOUT: &str =
     "Disaster-recovery orchestration: codified runbooks, timed drills, measured RTO/RPO";
 
@@ -360,34 +362,37 @@ Exit codes: 0 the table is ready (created or already there), 1 AWS refused, 2 --
     Init,
 }
 
-fn parse_state_url(text: &str) -> Result<crate::store::StateUrl, String> {
+fn parse_state_url(text: &str) -> Result<crate::store::StateUrl, crate::store::StateUrlError> {
     crate::store::StateUrl::parse(text)
 }
 
 /// `NAME=VALUE`, for `--var`.
-fn parse_var(text: &str) -> Result<(String, String), String> {
+fn parse_var(text: &str) -> Result<(String, String), UsageError> {
     match text.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
-        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+        _ => Err(UsageError(format!("expected NAME=VALUE, got `{text}`"))),
     }
 }
 
 /// An SNS topic ARN: its region says where to publish. Empty means none, so that a blank
 /// `DRCTL_NOTIFY_TOPIC` in a scheduler's environment turns notifications off rather than
 /// breaking every command.
-fn parse_topic_arn(text: &str) -> Result<String, String> {
+fn parse_topic_arn(text: &str) -> Result<String, UsageError> {
     match crate::runner::topic_region(text) {
         Some(_) => Ok(text.to_owned()),
         None if text.is_empty() => Ok(String::new()),
-        None => Err(format!(
+        None => Err(UsageError(format!(
             "expected an SNS topic ARN such as arn:aws:sns:us-west-2:123456789012:dr-alerts, got `{text}`"
-        )),
+        ))),
     }
 }
 
-fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map_err(|e| format!("expected an RFC 3339 time such as 2026-03-01T03:12:00Z ({e})"))
+fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, UsageError> {
+    DateTime::parse_from_rfc3339(text).map_err(|e| {
+        UsageError(format!(
+            "expected an RFC 3339 time such as 2026-03-01T03:12:00Z ({e})"
+        ))
+    })
 }
 
 /// Variable overrides shared by the commands that load runbooks.
@@ -589,7 +594,7 @@ Exit codes: 0 removed (or none there), 1 an AWS call failed, 4 not confirmed (no
 }
 
 /// An EventBridge Scheduler group name: `[0-9a-zA-Z-_.]`, 1 to 64 characters.
-fn parse_schedule_group(text: &str) -> Result<String, String> {
+fn parse_schedule_group(text: &str) -> Result<String, UsageError> {
     let ok = (1..=64).contains(&text.len())
         && text
             .bytes()
@@ -597,39 +602,39 @@ fn parse_schedule_group(text: &str) -> Result<String, String> {
     if ok {
         Ok(text.to_owned())
     } else {
-        Err(format!(
+        Err(UsageError(format!(
             "a schedule group name has 1 to 64 letters, digits, `-`, `_` or `.`, got `{text}`"
-        ))
+        )))
     }
 }
 
 /// `--check-every`: a rate or cron expression, or `off`.
-fn parse_check_every(text: &str) -> Result<String, String> {
+fn parse_check_every(text: &str) -> Result<String, UsageError> {
     if text == "off" {
         return Ok(text.to_owned());
     }
     crate::runbook::check_schedule(text)
         .map(|()| text.to_owned())
-        .map_err(|e| format!("{} ({}), or `off`", e.message, e.hint))
+        .map_err(|e| UsageError(format!("{} ({}), or `off`", e.message, e.hint)))
 }
 
-fn parse_function_arn(text: &str) -> Result<String, String> {
+fn parse_function_arn(text: &str) -> Result<String, UsageError> {
     if text.starts_with("arn:") && text.contains(":lambda:") && text.contains(":function:") {
         Ok(text.to_owned())
     } else {
-        Err(format!(
+        Err(UsageError(format!(
             "expected a Lambda function ARN such as arn:aws:lambda:us-west-2:123456789012:function:drctl, got `{text}`"
-        ))
+        )))
     }
 }
 
-fn parse_role_arn(text: &str) -> Result<String, String> {
+fn parse_role_arn(text: &str) -> Result<String, UsageError> {
     if text.starts_with("arn:") && text.contains(":iam::") && text.contains(":role/") {
         Ok(text.to_owned())
     } else {
-        Err(format!(
+        Err(UsageError(format!(
             "expected an IAM role ARN such as arn:aws:iam::123456789012:role/drctl-scheduler, got `{text}`"
-        ))
+        )))
     }
 }
 

@@ -4,48 +4,23 @@
 //! Exit 0 within target, 3 over target, 1 when something could not be measured, 2 for
 //! invalid files (nothing is measured then).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::args::{CheckArgs, OutputFormat};
-use super::execute::{aws_clients, runtime};
 use super::exit::{Exit, UsageError};
+use super::frontend::{aws_clients, runtime};
 use super::settings::Settings;
-use crate::aws::AwsClients;
-use crate::measure::Clock;
-use crate::posture::{
-    self, CheckReport, CheckStatus, Subject, emf_lines, exposure_message, render_check,
-};
-use crate::runbook::load_file;
-use crate::runner::Notifier;
-
-/// Every drill file in `dir`, sorted; `what` ends the message when there is none
-/// ("name the {what}").
-pub(crate) fn drills_in(dir: &Path, what: &str) -> Result<Vec<PathBuf>, UsageError> {
-    let none = || {
-        UsageError(format!(
-            "no FILE given and {} holds no drill files; name the {what}",
-            dir.display()
-        ))
-    };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|_| none())?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(none());
-    }
-    Ok(files)
-}
+use crate::posture::{Subject, render_check};
+use crate::runner::{self, Notice, NoticeSink};
 
 /// Runs `drctl check`.
 pub fn run(settings: &Settings, args: &CheckArgs) -> anyhow::Result<Exit> {
     let format = settings.output("check", &[OutputFormat::Human, OutputFormat::Json])?;
     let files = if args.files.is_empty() {
-        drills_in(Path::new("drills"), "runbooks or drills to check")?
+        runner::drill_files(Path::new("drills"), "runbooks or drills to check")
+            .map_err(|e| UsageError(e.to_string()))?
     } else {
         args.files.clone()
     };
@@ -53,9 +28,10 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> anyhow::Result<Exit> {
         eprintln!("nothing was checked: fix the files above first");
         return Ok(Exit::Invalid);
     };
+    let notices: NoticeSink = Arc::new(|notice: Notice| eprintln!("{notice}"));
     let report = runtime()?.block_on(async {
         let aws = aws_clients(settings).await?;
-        anyhow::Ok(check_core(settings, &aws, &subjects).await)
+        anyhow::Ok(runner::check(&aws, &subjects, &settings.announcements(), &notices).await)
     })?;
     let mut stdout = std::io::stdout().lock();
     match format {
@@ -65,66 +41,19 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> anyhow::Result<Exit> {
         }
         _ => write!(stdout, "{}", render_check(&report))?,
     }
-    Ok(check_exit(report.status))
-}
-
-/// The exit code of a check.
-pub(crate) fn check_exit(status: CheckStatus) -> Exit {
-    match status {
-        CheckStatus::Ok => Exit::Success,
-        CheckStatus::Exceeded => Exit::TargetMissed,
-        CheckStatus::Error => Exit::Failure,
-    }
+    Ok(Exit::of_check(report.status))
 }
 
 /// Load every file to check; `None` (after printing every diagnostic on stderr) when one
 /// is invalid, since then nothing is measured.
-pub(crate) fn load_subjects(settings: &Settings, files: &[PathBuf]) -> Option<Vec<Subject>> {
-    let mut subjects = Vec::new();
-    let mut invalid = false;
-    for file in files {
-        match load_file(file, &BTreeMap::new()) {
-            Ok(loaded) => subjects.push(Subject::new(file, loaded)),
-            Err(diagnostics) => {
+fn load_subjects(settings: &Settings, files: &[PathBuf]) -> Option<Vec<Subject>> {
+    match runner::load_subjects(files) {
+        Ok(subjects) => Some(subjects),
+        Err(invalid) => {
+            for diagnostics in invalid {
                 eprint!("{}", diagnostics.render(settings.color));
-                invalid = true;
             }
+            None
         }
     }
-    (!invalid).then_some(subjects)
-}
-
-/// The check, for the CLI and the Lambda handler: measure every subject now, print what
-/// could not be measured on stderr and, with `--emf`, one EMF line per resource.
-pub(crate) async fn check_core(
-    settings: &Settings,
-    aws: &AwsClients,
-    subjects: &[Subject],
-) -> CheckReport {
-    let report = posture::check(aws, subjects, Clock::system().now()).await;
-    // `--notify`: a message only when the exposure is over target (a check every few
-    // minutes must not page anyone while all is well). A failed publish only warns.
-    if let Some(message) = exposure_message(&report)
-        && let Some(notifier) = settings
-            .notify_topic
-            .as_deref()
-            .and_then(|arn| Notifier::new(aws, arn))
-        && let Err(e) = notifier.publish(&message).await
-    {
-        eprintln!(
-            "warning: could not notify {} of the exposure: {e}",
-            notifier.topic_arn()
-        );
-    }
-    for row in &report.results {
-        if let Some(error) = &row.error {
-            eprintln!("error: {error}");
-        }
-    }
-    if settings.emf {
-        for line in emf_lines(&report) {
-            eprintln!("{line}");
-        }
-    }
-    report
 }

@@ -10,11 +10,11 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use super::args::{CleanupArgs, OutputFormat};
-use super::execute::{engine_for, interactive, prompt, runtime};
 use super::exit::Exit;
+use super::frontend::{interactive, prompt, runner_for, runtime};
 use super::settings::Settings;
 use crate::measure::Clock;
-use crate::runner::{CLEANUP_SCHEMA_VERSION, Cleanup, CleanupError, cleanup_run, stale_runs};
+use crate::runner::{CLEANUP_SCHEMA_VERSION, Cleanup, CleanupError, stale_runs};
 
 /// One run's line in the output: what was done, or why nothing could be.
 enum Outcome {
@@ -27,9 +27,7 @@ impl Outcome {
         match self {
             Outcome::Done(c) if c.complete => Exit::Success,
             Outcome::Done(_) => Exit::Failure,
-            Outcome::Failed { error, .. } if error.is_invalid() => Exit::Invalid,
-            Outcome::Failed { error, .. } if error.is_refused() => Exit::Refused,
-            Outcome::Failed { .. } => Exit::Failure,
+            Outcome::Failed { error, .. } => error.class(),
         }
     }
 }
@@ -82,7 +80,7 @@ pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
         if runs.is_empty() {
             return anyhow::Ok(Vec::new());
         }
-        let (engine, progress) = engine_for(settings, format).await?;
+        let (runner, progress) = runner_for(settings, format, store.clone()).await?;
         let mut outcomes = Vec::new();
         for run_id in runs {
             if let Some(why) = stale
@@ -93,7 +91,7 @@ pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
             {
                 progress.println(&format!("run {run_id}: {}", why.reason));
             }
-            let mut result = cleanup_run(&engine, &*store, &run_id, args.dry_run, args.yes).await;
+            let mut result = runner.cleanup(&run_id, args.dry_run, args.yes).await;
             // A failback moves production: ask a person when there is one.
             if matches!(result, Err(CleanupError::FailbackUnconfirmed(_)))
                 && interactive()
@@ -104,7 +102,7 @@ pub fn run(settings: &Settings, args: &CleanupArgs) -> anyhow::Result<Exit> {
                     .is_some_and(|a| matches!(a.to_ascii_lowercase().as_str(), "y" | "yes"))
                 })
             {
-                result = cleanup_run(&engine, &*store, &run_id, args.dry_run, true).await;
+                result = runner.cleanup(&run_id, args.dry_run, true).await;
             }
             outcomes.push(match result {
                 Ok(done) => Outcome::Done(done),

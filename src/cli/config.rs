@@ -92,7 +92,7 @@ fn parse(path: &Path, text: &str) -> Result<Loaded, UsageError> {
         .as_deref()
         .map(StateUrl::parse)
         .transpose()
-        .map_err(|e| bad("state", e))?;
+        .map_err(|e| bad("state", e.to_string()))?;
     if let Some(topic) = &config.notify
         && crate::runner::topic_region(topic).is_none()
     {

@@ -7,9 +7,10 @@ use super::args::{Cli, Command};
 use super::exit::{Exit, UsageError};
 use super::settings::Settings;
 use super::{
-    check, cleanup, completions, drill, failover, history, iam_policy, lambda, plan, report,
-    resume, runs, schedule, schema, state, status, validate,
+    check, cleanup, completions, drill, failover, history, iam_policy, plan, report, resume, runs,
+    schedule, schema, state, status, validate,
 };
+use crate::lambda;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {

@@ -2,23 +2,19 @@
 //! typed (or `--yes`), refuses without a terminal, journals every step so a crash can be
 //! resumed, and reports the achieved RTO/RPO measured from `--incident-start`.
 
-use anyhow::Context;
 use chrono::Utc;
 
-use super::announce::Announce;
 use super::args::{FailoverArgs, OutputFormat};
-use super::execute::{
-    approvals, engine_for, execute, exit_for, interactive, interrupts, print_dry_run, print_report,
-    prompt, runtime, session_error, view_for,
-};
 use super::exit::{Exit, UsageError};
+use super::frontend::{
+    approvals, interactive, interrupts, print_dry_run, print_report, prompt, runner_for, runtime,
+    session_error, view_for,
+};
 use super::progress::EventView;
 use super::settings::Settings;
 use crate::actions::Mode;
 use crate::aws::{AwsClients, AwsSettings};
-use crate::engine::{Engine, RunHeader, RunOptions, RunStatus, hostname, null_sink};
-use crate::measure::Clock;
-use crate::report::Report;
+use crate::engine::RunStatus;
 use crate::runbook::{self, Runbook};
 use crate::runner::{self, RunRequest};
 
@@ -66,29 +62,6 @@ pub(crate) fn confirm(what: &str, runbook: &Runbook, yes: bool) -> Result<(), Ex
     }
 }
 
-/// A header for dry runs (nothing is journalled).
-pub(crate) fn dry_header(runbook: &Runbook, mode: Mode) -> RunHeader {
-    RunHeader {
-        run_id: "dry-run".into(),
-        command: "dry-run".into(),
-        runbook_name: runbook.name.clone(),
-        runbook_path: runbook.path.clone(),
-        runbook_sha256: String::new(),
-        drill_path: None,
-        drill_name: None,
-        mode,
-        t0: Utc::now(),
-        rto_target_secs: None,
-        rpo_target_secs: None,
-        var_overrides: Default::default(),
-        only: vec![],
-        skip: vec![],
-        max_parallel: 1,
-        host: hostname(),
-        pid: std::process::id(),
-    }
-}
-
 /// Print the mutating calls of a plan without making any AWS call.
 pub(crate) async fn dry_run(
     settings: &Settings,
@@ -105,24 +78,7 @@ pub(crate) async fn dry_run(
         ..AwsSettings::default()
     })
     .await;
-    let engine = Engine {
-        aws,
-        clock: Clock::system(),
-        sink: null_sink(),
-    };
-    let plan = runner::exec_plan(runbook);
-    let opts = RunOptions {
-        max_parallel: 1,
-        approvals: crate::actions::Approvals {
-            pre_approved: Default::default(),
-            ask: None,
-        },
-        selected,
-    };
-    print_dry_run(
-        &engine.dry_run(&dry_header(runbook, mode), &plan, &opts),
-        format,
-    )?;
+    print_dry_run(&runner::dry_run(aws, runbook, mode, selected)?, format)?;
     Ok(Exit::Success)
 }
 
@@ -139,7 +95,8 @@ pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Invalid);
         }
     };
-    let selected = runner::selection(&runbook, &args.only, &args.skip).map_err(UsageError)?;
+    let selected = runner::selection(&runbook, &args.only, &args.skip)
+        .map_err(|e| UsageError(e.to_string()))?;
     let rt = runtime()?;
     rt.block_on(async {
         if args.dry_run {
@@ -148,9 +105,7 @@ pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
         if let Err(exit) = confirm("fail over", &runbook, args.yes) {
             return Ok(exit);
         }
-        let (engine, progress) = engine_for(settings, format).await?;
-        let store = settings.store()?;
-        let clock = engine.clock;
+        let (runner, progress) = runner_for(settings, format, settings.store()?).await?;
         let request = RunRequest {
             command: "failover".into(),
             runbook,
@@ -163,38 +118,25 @@ pub fn run(settings: &Settings, args: &FailoverArgs) -> anyhow::Result<Exit> {
             max_parallel: args.max_parallel as usize,
             force_unlock: args.force_unlock,
         };
-        let session = match runner::start_run(&*store, request, clock) {
-            Ok(s) => s,
+        let approvals = approvals(&args.approve, &progress);
+        let finished = runner.failover(request, approvals, interrupts()).await;
+        progress.finish();
+        let finished = match finished {
+            Ok(f) => f,
             Err(e) => return Ok(session_error(settings, e)),
         };
-        if let Some(old) = &session.displaced_lock {
-            progress.println(&format!(
-                "warning: took over the lock of run {} (pid {} on {})",
-                old.run_id, old.pid, old.host
-            ));
-        }
-        let mut announce = Announce::new(settings, &engine.aws, &progress);
-        announce.run_started(&session.header, false);
-        let status = execute(
-            &engine,
-            &session,
-            approvals(&args.approve, &progress),
-            false,
-            interrupts(),
-        )
-        .await;
-        progress.finish();
-        let state = session.replay()?;
-        let report = Report::build(&state, &session.plan);
-        let html = runner::save_report(&*store, &report).context("cannot keep the report")?;
-        print_report(settings, format, &report, Some(&html))?;
-        if status != RunStatus::Succeeded
+        print_report(settings, format, &finished.report, Some(&finished.html))?;
+        if finished.status != RunStatus::Succeeded
             && format != OutputFormat::Json
             && !matches!(view_for(settings, format), EventView::Silent)
         {
-            eprintln!("the run can be continued: drctl resume {}", report.run_id);
+            eprintln!(
+                "the run can be continued: drctl resume {}",
+                finished.report.run_id
+            );
         }
-        announce.run_finished(&report, &html).await;
-        Ok(exit_for(status, &report, false))
+        let exit = finished.class();
+        finished.announce().await;
+        Ok(exit)
     })
 }

@@ -6,7 +6,6 @@ use super::exit::Exit;
 use super::settings::Settings;
 use crate::actions::iam::{PolicyStep, policy};
 use crate::runbook;
-use crate::runner::exec_plan;
 use crate::store::StateUrl;
 
 /// Runs `drctl iam-policy`.
@@ -19,16 +18,19 @@ pub fn run(settings: &Settings, args: &IamPolicyArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Invalid);
         }
     };
-    let plan = exec_plan(&runbook);
+    let plan = runbook::compile(&runbook)?;
+    // Parameters as the runbook writes them: values that depend on other steps' outputs
+    // cannot scope a statement.
+    let params: Vec<_> = plan.steps.iter().map(|s| s.params.unresolved()).collect();
     let steps: Vec<PolicyStep<'_>> = plan
         .steps
         .iter()
-        .map(|s| PolicyStep {
+        .zip(&params)
+        .map(|(s, params)| PolicyStep {
             id: &s.id,
             action: s.action.spec(),
             region: s.region.as_deref(),
-            other_regions: s
-                .params
+            other_regions: params
                 .get("source_region")
                 .and_then(|v| v.as_str())
                 .map(|r| {
@@ -41,7 +43,7 @@ pub fn run(settings: &Settings, args: &IamPolicyArgs) -> anyhow::Result<Exit> {
                     ]
                 })
                 .unwrap_or_default(),
-            params: &s.params,
+            params,
         })
         .collect();
     let mut document = policy(&steps);

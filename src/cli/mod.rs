@@ -2,7 +2,6 @@
 //! with a `run(&Settings, &Args) -> anyhow::Result<Exit>` handler, and the dispatcher that
 //! maps outcomes to the exit codes of docs/exit-codes.md.
 
-mod announce;
 mod args;
 mod check;
 mod cleanup;
@@ -10,12 +9,11 @@ mod completions;
 mod config;
 mod dispatch;
 mod drill;
-mod execute;
 mod exit;
 mod failover;
+mod frontend;
 mod history;
 mod iam_policy;
-mod lambda;
 mod plan;
 mod plan_render;
 mod progress;
@@ -37,6 +35,5 @@ pub use args::{
     ScheduleSpecArgs, SchemaArgs, SchemaKind, StatusArgs, ValidateArgs, VarArgs,
 };
 pub use dispatch::{run, usage_error};
-pub use exit::{Exit, UsageError};
-pub use lambda::started_by_lambda_runtime;
+pub use exit::{Exit, UsageError, code as exit_code};
 pub use settings::Settings;

@@ -11,6 +11,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::engine::{EventSink, RunEvent};
 use crate::report::human_secs;
+use crate::runner::{Notice, NoticeSink};
 
 /// How events are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +121,12 @@ impl Progress {
     pub(crate) fn sink(&self) -> EventSink {
         let me = self.clone();
         Arc::new(move |event: RunEvent| me.on_event(event))
+    }
+
+    /// The runner's notices, as lines on stderr (above the bars, if any).
+    pub(crate) fn notices(&self) -> NoticeSink {
+        let me = self.clone();
+        Arc::new(move |notice: Notice| me.println(&notice.to_string()))
     }
 
     fn on_event(&self, event: RunEvent) {

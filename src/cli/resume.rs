@@ -3,16 +3,13 @@
 //! their actions reconcile with AWS (by token or tag) before acting again.
 
 use super::args::{OutputFormat, ResumeArgs};
-use super::execute::{
-    OnInterrupt, RunContext, RunEnd, approvals, engine_for, interactive, interrupts, print_report,
-    refinish_session, run_session, runtime, session_error,
-};
 use super::exit::Exit;
+use super::frontend::{
+    approvals, interactive, interrupts, print_report, runner_for, runtime, session_error,
+};
 use super::settings::Settings;
-use crate::actions::Approvals;
-use crate::engine::{Interrupts, RunStatus};
 use crate::measure::Clock;
-use crate::runner::{self, Session, SessionError};
+use crate::runner::{self, OnInterrupt, RunEnd};
 
 /// Runs `drctl resume`.
 pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
@@ -33,22 +30,17 @@ pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
             Ok(s) => s,
             Err(e) => return Ok(session_error(settings, e)),
         };
-        let (engine, progress) = engine_for(settings, format).await?;
-        let ctx = RunContext {
-            settings,
-            engine: &engine,
-            progress: &progress,
-            store: &*store,
-        };
+        let (runner, progress) = runner_for(settings, format, store.clone()).await?;
         let approvals = approvals(&args.approve, &progress);
-        let end = resume_core(&ctx, &session, approvals, interrupts(), OnInterrupt::Finish)
+        let end = runner
+            .resume(&session, approvals, interrupts(), OnInterrupt::Finish)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         progress.finish();
         match end {
             RunEnd::Finished(finished) => {
                 print_report(settings, format, &finished.report, Some(finished.html.as_str()))?;
-                let exit = finished.exit();
+                let exit = finished.class();
                 finished.announce().await;
                 Ok(exit)
             }
@@ -56,24 +48,4 @@ pub fn run(settings: &Settings, args: &ResumeArgs) -> anyhow::Result<Exit> {
             RunEnd::Continuing { .. } => Ok(Exit::Interrupted),
         }
     })
-}
-
-/// Continue an opened run (`runner::open_run`), for the CLI and the Lambda handler. A run
-/// that had already finished is only finished again (report, and a drill's pending undo):
-/// announcing it (or printing its metrics) a second time would count it twice.
-pub(crate) async fn resume_core(
-    ctx: &RunContext<'_>,
-    session: &Session,
-    approvals: Approvals,
-    interrupts: Interrupts,
-    on_interrupt: OnInterrupt,
-) -> Result<RunEnd, SessionError> {
-    if session.state.status == Some(RunStatus::Succeeded) {
-        ctx.progress.println(&format!(
-            "run {} already finished; nothing to run",
-            session.header.run_id
-        ));
-        return refinish_session(ctx, session, approvals).await;
-    }
-    run_session(ctx, session, true, approvals, interrupts, on_interrupt).await
 }

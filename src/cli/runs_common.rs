@@ -4,7 +4,8 @@ use anyhow::{Context, bail};
 
 use crate::engine::RunState;
 use crate::report::Report;
-use crate::runner::{exec_plan, runbook_of};
+use crate::runbook::compile;
+use crate::runner::runbook_of;
 use crate::store::Store;
 
 /// The replayed state of a run.
@@ -41,5 +42,5 @@ pub(crate) fn load_report(store: &dyn Store, run_id: &str) -> anyhow::Result<Rep
             d.render(false)
         )
     })?;
-    Ok(Report::build(&state, &exec_plan(&runbook)))
+    Ok(Report::build(&state, &compile(&runbook)?))
 }

@@ -14,9 +14,8 @@ use super::args::{
     OutputFormat, ScheduleAction, ScheduleApplyArgs, ScheduleArgs, ScheduleRemoveArgs,
     ScheduleSpecArgs,
 };
-use super::check::drills_in;
-use super::execute::{aws_clients, interactive, prompt, runtime};
-use super::exit::Exit;
+use super::exit::{Exit, UsageError};
+use super::frontend::{aws_clients, interactive, prompt, runtime};
 use super::settings::Settings;
 use crate::runbook::{Drill, Loaded, load_file};
 use crate::schedule::{
@@ -39,7 +38,8 @@ fn desired(
     spec: &ScheduleSpecArgs,
 ) -> anyhow::Result<Result<Vec<DesiredSchedule>, Exit>> {
     let files = if spec.files.is_empty() {
-        drills_in(Path::new("drills"), "drill files to schedule")?
+        crate::runner::drill_files(Path::new("drills"), "drill files to schedule")
+            .map_err(|e| UsageError(e.to_string()))?
     } else {
         spec.files.clone()
     };

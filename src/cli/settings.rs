@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use super::args::{GlobalArgs, OutputFormat};
 use super::exit::UsageError;
 use crate::aws::AwsSettings;
+use crate::runner::Announcements;
 use crate::store::{DynamoStore, LocalStore, SharedStore, StateUrl};
 
 /// What every command needs to know about how drctl was called.
@@ -119,6 +120,14 @@ impl Settings {
             }
             _ => None,
         })
+    }
+
+    /// How runs are announced: `--notify` and `--emf`.
+    pub fn announcements(&self) -> Announcements {
+        Announcements {
+            notify_topic: self.notify_topic.clone(),
+            emf: self.emf,
+        }
     }
 
     pub fn quiet(&self) -> bool {

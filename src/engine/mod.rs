@@ -1,20 +1,25 @@
-//! The engine: the scheduler (sole writer of run state), the executor of steps (timeouts,
-//! retries), events, the journal and the lock (DESIGN.md section 5b).
+//! The engine (DESIGN.md section 5b): the `scheduler` (the dispatcher, and the only writer of
+//! run state), the `executor` (one step's attempts, with its timeout and `RetryPolicy`), the
+//! `undo` driver, the `plan` it executes with parameters compiled into `template`s, the
+//! `events` it emits, the `journal`'s format and the run `state` a journal replays to.
+//! Where journals and locks live is `src/store/`; nothing here imports `runbook`.
 
 mod events;
+mod executor;
 mod journal;
-mod lock;
+mod plan;
 mod scheduler;
 mod state;
+mod template;
+mod undo;
 
 pub use events::{EventSink, RunEvent, null_sink};
+pub use executor::{Backoff, RetryPolicy};
 pub use journal::{
-    Entry, FailureRecord, JOURNAL_VERSION, JournalError, JournalSink, JournalWriter, Record,
-    RunHeader, RunStatus, SharedJournal, read_entries,
+    Entry, FailureRecord, JOURNAL_VERSION, JournalError, JournalSink, Record, RunHeader, RunStatus,
+    SharedJournal,
 };
-pub use lock::{
-    HeldLock, LockError, LockHolder, RunLock, SharedLock, holder as lock_holder, hostname, lease,
-    lease_until,
-};
-pub use scheduler::{Engine, ExecPlan, ExecStep, Interrupts, RunOptions, resolve_step_refs};
+pub use plan::{ExecPlan, ExecStep, Interrupts, RunOptions};
+pub use scheduler::{Engine, lifecycle};
 pub use state::{RunState, StepState, StepStatus, UndoStatus};
+pub use template::{MissingOutput, OutputRef, Outputs, Param, Part, StepParams, Template};

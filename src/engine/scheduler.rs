@@ -1,116 +1,38 @@
-//! The scheduler: starts a step as soon as every step it comes `after` has succeeded, runs
-//! independent steps concurrently (bounded by `max_parallel`), retries per step policy,
-//! stops new work on the first failure or the first Ctrl-C, and aborts on the second. It is
-//! the only writer of run state: step tasks report back to it, and it journals each
-//! transition before announcing it as an event.
+//! The scheduler: the dispatcher of a run and the only writer of its state. It starts a
+//! step as soon as every step it comes `after` has succeeded, runs independent steps
+//! concurrently (bounded by `max_parallel`), stops new work on the first failure or the
+//! first interrupt, and aborts on the second. Step tasks (`executor`) and the undo
+//! (`undo`) report every attempt, retry, note and progress message back to it; it journals
+//! each transition (durable before the step goes on) and then announces it as an event.
+//! The few records of a run's life outside its execution (its header, a resume, being left
+//! for a later process) are written here too ([`lifecycle`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::events::{EventSink, RunEvent};
-use super::journal::{FailureRecord, Record, RunHeader, RunStatus, SharedJournal as JournalHandle};
+use super::executor::{Message, Reporter, TaskResult, failure, run_step};
+use super::journal::{JournalError, Record, RunHeader, RunStatus, SharedJournal};
+use super::plan::{ExecPlan, Interrupts, RunOptions};
 use super::state::{RunState, StepStatus};
+use super::template::Outputs;
+use super::undo::undo_all;
 use crate::actions::{
-    Action, ActionError, Approvals, StepContext, StepEvent, StepJournal, StepOutcome,
+    ActionError, Approvals, BoxFuture, StepContext, StepEvent, StepJournal, StepOutcome,
 };
-use crate::aws::{AwsClients, ErrorClass};
+use crate::aws::AwsClients;
 use crate::measure::Clock;
 
-/// One step, ready to execute.
+/// Runs plans: the AWS clients, the clock and where events go.
 #[derive(Clone)]
-pub struct ExecStep {
-    pub id: String,
-    pub action: &'static dyn Action,
-    /// AWS region code.
-    pub region: Option<String>,
-    pub after: Vec<String>,
-    pub timeout: Duration,
-    pub attempts: u32,
-    pub backoff: Duration,
-    pub verify: bool,
-    pub drill_skip: bool,
-    /// Parameters with defaults; strings may still hold `${steps.<id>.<output>}`.
-    pub params: Map<String, Value>,
-}
-
-impl std::fmt::Debug for ExecStep {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExecStep")
-            .field("id", &self.id)
-            .field("action", &self.action.spec().name)
-            .field("after", &self.after)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What the engine executes: the steps in a topological order.
-#[derive(Debug, Clone)]
-pub struct ExecPlan {
-    pub runbook_name: String,
-    pub regions: BTreeMap<String, String>,
-    pub steps: Vec<ExecStep>,
-}
-
-impl ExecPlan {
-    pub fn step(&self, id: &str) -> Option<&ExecStep> {
-        self.steps.iter().find(|s| s.id == id)
-    }
-}
-
-/// How to run. (The mode is the run's, from its journalled header.)
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    pub max_parallel: usize,
-    pub approvals: Approvals,
-    /// Steps to run; the others are skipped (and count as satisfied for their dependents).
-    pub selected: Option<BTreeSet<String>>,
-}
-
-/// Ctrl-C presses, delivered by the CLI.
-pub type Interrupts = mpsc::UnboundedReceiver<()>;
-
-/// Resolve `${steps.<id>.<output>}` in every string of `params`. `$$` is a literal `$`.
-pub fn resolve_step_refs(
-    params: &Map<String, Value>,
-    outputs: &BTreeMap<String, BTreeMap<String, String>>,
-) -> Result<Map<String, Value>, String> {
-    fn resolve_str(
-        s: &str,
-        outputs: &BTreeMap<String, BTreeMap<String, String>>,
-    ) -> Result<String, String> {
-        crate::runbook::interpolate(s, &|r| {
-            outputs.get(&r.step).and_then(|o| o.get(&r.output)).cloned()
-        })
-    }
-    fn resolve(
-        v: &Value,
-        outputs: &BTreeMap<String, BTreeMap<String, String>>,
-    ) -> Result<Value, String> {
-        Ok(match v {
-            Value::String(s) => Value::String(resolve_str(s, outputs)?),
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|i| resolve(i, outputs))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| Ok((k.clone(), resolve(v, outputs)?)))
-                    .collect::<Result<_, String>>()?,
-            ),
-            other => other.clone(),
-        })
-    }
-    params
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), resolve(v, outputs)?)))
-        .collect()
+pub struct Engine {
+    pub aws: AwsClients,
+    pub clock: Clock,
+    pub sink: EventSink,
 }
 
 /// Whether a dependency no longer holds its dependents back: it succeeded, or it was
@@ -127,31 +49,208 @@ fn satisfied(plan: &ExecPlan, status: &BTreeMap<String, StepStatus>, id: &str) -
     }
 }
 
-/// The journal, shared by the scheduler and the notes steps write.
-#[derive(Clone)]
-struct SharedJournal {
-    writer: JournalHandle,
+/// The one writer of a run's journal: each record is durable when [`Recorder::append`]
+/// returns, and its event goes out after it.
+struct Recorder {
+    journal: SharedJournal,
     clock: Clock,
+    sink: EventSink,
 }
 
-impl SharedJournal {
-    fn append(&self, record: Record) -> std::io::Result<()> {
-        let mut w = self
-            .writer
-            .lock()
-            .map_err(|_| std::io::Error::other("journal lock poisoned"))?;
-        w.append(self.clock.now(), record)
-            .map(|_| ())
-            .map_err(std::io::Error::other)
+impl Recorder {
+    fn append(&self, record: Record) -> Result<(), JournalError> {
+        let mut journal = self.journal.lock().map_err(|_| JournalError::Closed)?;
+        journal.append(self.clock.now(), record).map(|_| ())
+    }
+
+    fn emit(&self, event: RunEvent) {
+        (self.sink)(event)
+    }
+
+    /// Journal and announce what a step task or the undo reported.
+    fn handle(&self, message: Message) {
+        let at = self.clock.now();
+        match message {
+            Message::AttemptStarted {
+                step,
+                action,
+                attempt,
+                journalled,
+            } => {
+                let result = self.append(Record::StepStarted {
+                    step: step.clone(),
+                    attempt,
+                });
+                if result.is_ok() {
+                    self.emit(RunEvent::StepStarted {
+                        step,
+                        action: action.to_string(),
+                        attempt,
+                        at,
+                    });
+                }
+                let _ = journalled.send(result);
+            }
+            Message::Retrying {
+                step,
+                attempt,
+                failure,
+                delay,
+            } => {
+                let error = failure.message.clone();
+                let _ = self.append(Record::StepFailed {
+                    step: step.clone(),
+                    attempt,
+                    failure,
+                    will_retry: true,
+                });
+                self.emit(RunEvent::StepRetrying {
+                    step,
+                    attempt,
+                    error,
+                    delay_ms: delay.as_millis() as u64,
+                    at,
+                });
+            }
+            Message::Note {
+                step,
+                note,
+                journalled,
+            } => {
+                let _ = journalled.send(self.append(Record::StepNote { step, note }));
+            }
+            Message::Progress { step, message } => {
+                self.emit(RunEvent::StepProgress { step, message, at })
+            }
+            Message::UndoStarted { step, journalled } => {
+                let result = self.append(Record::UndoStarted { step: step.clone() });
+                self.emit(RunEvent::UndoStarted { step, at });
+                let _ = journalled.send(result);
+            }
+            Message::UndoFinished { step, failure } => {
+                let error = failure.as_ref().map(|f| f.message.clone());
+                let _ = self.append(match failure {
+                    None => Record::UndoSucceeded { step: step.clone() },
+                    Some(failure) => Record::UndoFailed {
+                        step: step.clone(),
+                        failure,
+                    },
+                });
+                self.emit(RunEvent::UndoFinished { step, error, at });
+            }
+        }
+    }
+
+    /// Handle everything already reported (after the tasks stopped).
+    fn drain(&self, messages: &mut mpsc::UnboundedReceiver<Message>) {
+        while let Ok(message) = messages.try_recv() {
+            self.handle(message);
+        }
+    }
+
+    /// A step's final result: journal it, announce it, and keep the state.
+    fn finish_step(
+        &self,
+        step: &str,
+        attempt: u32,
+        result: Result<StepOutcome, ActionError>,
+        status: &mut BTreeMap<String, StepStatus>,
+        outputs: &mut Outputs,
+    ) {
+        let now = self.clock.now();
+        match result {
+            Ok(outcome) => {
+                outputs.insert(step.to_string(), outcome.outputs.clone());
+                status.insert(step.to_string(), StepStatus::Succeeded);
+                let simulated = outcome.simulated.clone();
+                let _ = self.append(Record::StepSucceeded {
+                    step: step.to_string(),
+                    outcome: Box::new(outcome),
+                });
+                self.emit(RunEvent::StepSucceeded {
+                    step: step.to_string(),
+                    simulated,
+                    at: now,
+                });
+            }
+            Err(err) => {
+                status.insert(step.to_string(), StepStatus::Failed);
+                let f = failure(&err);
+                let _ = self.append(Record::StepFailed {
+                    step: step.to_string(),
+                    attempt,
+                    failure: f.clone(),
+                    will_retry: false,
+                });
+                self.emit(RunEvent::StepFailed {
+                    step: step.to_string(),
+                    error: format!("step `{step}`: {}", f.message),
+                    code: f.code,
+                    class: f.class,
+                    at: now,
+                });
+            }
+        }
     }
 }
 
-impl StepJournal for SharedJournal {
-    fn note(&self, step: &str, note: &Value) -> std::io::Result<()> {
-        self.append(Record::StepNote {
-            step: step.to_string(),
-            note: note.clone(),
-        })
+/// The records of a run's life outside its execution: the same hand writes them, so every
+/// journal record comes from this module.
+pub mod lifecycle {
+    use chrono::{DateTime, Utc};
+
+    use crate::engine::journal::{Entry, JournalError, JournalSink, Record, RunHeader};
+
+    /// A new run's first record, its header. Returns the entry (to replay from).
+    pub fn started(
+        journal: &mut dyn JournalSink,
+        at: DateTime<Utc>,
+        header: &RunHeader,
+    ) -> Result<Entry, JournalError> {
+        journal.append(
+            at,
+            Record::RunStarted {
+                header: Box::new(header.clone()),
+            },
+        )
+    }
+
+    /// A run is continued by process `pid` on `host` (`drctl resume`, a Lambda invocation).
+    pub fn resumed(
+        journal: &mut dyn JournalSink,
+        at: DateTime<Utc>,
+        pid: u32,
+        host: String,
+    ) -> Result<(), JournalError> {
+        journal
+            .append(at, Record::RunResumed { pid, host })
+            .map(|_| ())
+    }
+
+    /// A run stopped by an interrupt is left, for `reason`, to be continued by another
+    /// process (the next Lambda invocation).
+    pub fn left(
+        journal: &mut dyn JournalSink,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<(), JournalError> {
+        journal
+            .append(
+                at,
+                Record::RunInterrupted {
+                    reason: reason.into(),
+                },
+            )
+            .map(|_| ())
+    }
+}
+
+/// A journal for contexts whose notes nobody keeps (dry runs, cleanup's own work).
+struct NoJournal;
+
+impl StepJournal for NoJournal {
+    fn note<'a>(&'a self, _step: &'a str, _note: &'a Value) -> BoxFuture<'a, std::io::Result<()>> {
+        Box::pin(async { Ok(()) })
     }
 }
 
@@ -160,31 +259,9 @@ struct Scope<'a> {
     header: &'a RunHeader,
     plan: &'a ExecPlan,
     journal: Arc<dyn StepJournal>,
+    progress: Arc<dyn Fn(StepEvent) + Send + Sync>,
     interrupted: watch::Receiver<bool>,
     approvals: &'a Approvals,
-}
-
-/// Runs plans.
-#[derive(Clone)]
-pub struct Engine {
-    pub aws: AwsClients,
-    pub clock: Clock,
-    pub sink: EventSink,
-}
-
-/// What a step task reports back.
-struct TaskResult {
-    step: String,
-    attempt: u32,
-    result: Result<StepOutcome, ActionError>,
-}
-
-fn failure(err: &ActionError) -> FailureRecord {
-    FailureRecord {
-        message: err.to_string(),
-        class: err.class(),
-        code: err.aws_code().map(str::to_owned),
-    }
 }
 
 impl Engine {
@@ -194,11 +271,9 @@ impl Engine {
         (step_id, region): (&str, Option<String>),
         params: Map<String, Value>,
         prior_notes: Vec<Value>,
-        step_outputs: BTreeMap<String, BTreeMap<String, String>>,
+        step_outputs: Outputs,
     ) -> StepContext {
         let (header, plan) = (scope.header, scope.plan);
-        let sink = self.sink.clone();
-        let clock = self.clock;
         StepContext {
             run_id: header.run_id.clone(),
             step_id: step_id.to_string(),
@@ -211,17 +286,23 @@ impl Engine {
             t0: header.t0,
             prior_notes,
             journal: scope.journal.clone(),
-            progress: Arc::new(move |e: StepEvent| {
-                sink(RunEvent::StepProgress {
-                    step: e.step,
-                    message: e.message,
-                    at: clock.now(),
-                })
-            }),
+            progress: scope.progress.clone(),
             interrupted: scope.interrupted.clone(),
             approvals: scope.approvals.clone(),
             step_outputs,
         }
+    }
+
+    /// Progress straight to the sink, for contexts outside a run's execution.
+    fn direct_progress(&self) -> Arc<dyn Fn(StepEvent) + Send + Sync> {
+        let (sink, clock) = (self.sink.clone(), self.clock);
+        Arc::new(move |e: StepEvent| {
+            sink(RunEvent::StepProgress {
+                step: e.step,
+                message: e.message,
+                at: clock.now(),
+            })
+        })
     }
 
     /// A context for work done for a run outside its steps (`drctl cleanup` removing what
@@ -237,6 +318,7 @@ impl Engine {
             header,
             plan,
             journal: Arc::new(NoJournal),
+            progress: self.direct_progress(),
             interrupted,
             approvals: &approvals,
         };
@@ -261,6 +343,7 @@ impl Engine {
             header,
             plan,
             journal: Arc::new(NoJournal),
+            progress: self.direct_progress(),
             interrupted: rx,
             approvals: &opts.approvals,
         };
@@ -272,7 +355,7 @@ impl Engine {
                 let ctx = self.context(
                     &scope,
                     (&s.id, s.region.clone()),
-                    s.params.clone(),
+                    s.params.unresolved(),
                     Vec::new(),
                     BTreeMap::new(),
                 );
@@ -281,24 +364,30 @@ impl Engine {
             .collect()
     }
 
+    fn recorder(&self, journal: SharedJournal) -> Recorder {
+        Recorder {
+            journal,
+            clock: self.clock,
+            sink: self.sink.clone(),
+        }
+    }
+
     /// Execute (or continue) a run. `state` is the replayed journal (for a fresh run, just
-    /// the header). Returns the final replayed state.
+    /// the header). Returns how the run ended.
     pub async fn execute(
         &self,
         plan: &ExecPlan,
-        writer: JournalHandle,
+        journal: SharedJournal,
         state: RunState,
         opts: &RunOptions,
         mut interrupts: Interrupts,
     ) -> RunStatus {
-        let journal = SharedJournal {
-            writer,
-            clock: self.clock,
-        };
+        let recorder = self.recorder(journal);
+        let (reporter, mut messages) = Reporter::new();
         let header = state.header.clone();
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut status: BTreeMap<String, StepStatus> = BTreeMap::new();
-        let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let mut outputs: Outputs = BTreeMap::new();
         for step in &plan.steps {
             let s = state.step(&step.id);
             let st = match s.status {
@@ -332,11 +421,11 @@ impl Engine {
             };
             if let Some(reason) = reason {
                 status.insert(step.id.clone(), StepStatus::Skipped);
-                let _ = journal.append(Record::StepSkipped {
+                let _ = recorder.append(Record::StepSkipped {
                     step: step.id.clone(),
                     reason: reason.into(),
                 });
-                (self.sink)(RunEvent::StepSkipped {
+                recorder.emit(RunEvent::StepSkipped {
                     step: step.id.clone(),
                     reason: reason.into(),
                     at: self.clock.now(),
@@ -347,7 +436,8 @@ impl Engine {
         let scope = Scope {
             header: &header,
             plan,
-            journal: Arc::new(journal.clone()),
+            journal: Arc::new(reporter.clone()),
+            progress: reporter.progress(),
             interrupted: stop_rx.clone(),
             approvals: &opts.approvals,
         };
@@ -372,18 +462,14 @@ impl Engine {
                         continue;
                     }
                     status.insert(step.id.clone(), StepStatus::Running);
-                    let params = match resolve_step_refs(&step.params, &outputs) {
+                    let params = match step.params.resolve(&outputs) {
                         Ok(p) => p,
-                        Err(message) => {
-                            let err = ActionError::fatal(format!("step {}", step.id), message);
-                            self.finish_step(
-                                &journal,
-                                &step.id,
-                                1,
-                                Err(err),
-                                &mut status,
-                                &mut outputs,
+                        Err(missing) => {
+                            let err = ActionError::fatal(
+                                format!("step {}", step.id),
+                                missing.to_string(),
                             );
+                            recorder.finish_step(&step.id, 1, Err(err), &mut status, &mut outputs);
                             failed = true;
                             stopping = Some(format!("step `{}` failed", step.id));
                             break;
@@ -398,20 +484,17 @@ impl Engine {
                         outputs.clone(),
                     );
                     let first_attempt = state.step(&step.id).attempts + 1;
-                    tasks.spawn(run_step(
-                        step.clone(),
-                        ctx,
-                        journal.clone(),
-                        self.sink.clone(),
-                        self.clock,
-                        first_attempt,
-                    ));
+                    tasks.spawn(run_step(step.clone(), ctx, reporter.clone(), first_attempt));
                 }
             }
             if tasks.is_empty() {
                 break;
             }
             tokio::select! {
+                // What tasks report comes first: a task's messages are all sent before it
+                // ends, so they are journalled before its result is.
+                biased;
+                Some(message) = messages.recv() => recorder.handle(message),
                 joined = tasks.join_next() => {
                     let Some(joined) = joined else { continue };
                     let TaskResult { step, attempt, result } = match joined {
@@ -431,12 +514,12 @@ impl Engine {
                         status.insert(step.clone(), StepStatus::Running);
                         continue;
                     }
-                    self.finish_step(&journal, &step, attempt, result, &mut status, &mut outputs);
+                    recorder.finish_step(&step, attempt, result, &mut status, &mut outputs);
                     if !ok {
                         failed = true;
                         if stopping.is_none() {
                             let reason = format!("step `{step}` failed; letting running steps finish");
-                            (self.sink)(RunEvent::Stopping { reason: reason.clone(), at: self.clock.now() });
+                            recorder.emit(RunEvent::Stopping { reason: reason.clone(), at: self.clock.now() });
                             stopping = Some(reason);
                         }
                     }
@@ -447,18 +530,18 @@ impl Engine {
                         continue;
                     }
                     if stopping.as_deref() == Some("interrupted") || *stop_rx.borrow() {
-                        // Second Ctrl-C: abort now. The journal already holds every
+                        // Second interrupt: abort now. The journal already holds every
                         // started step; resume reconciles them with AWS.
                         tasks.abort_all();
                         aborted = true;
-                        let _ = journal.append(Record::RunInterrupted { reason: "aborted by a second interrupt".into() });
-                        (self.sink)(RunEvent::Stopping { reason: "aborting now (second interrupt)".into(), at: self.clock.now() });
+                        let _ = recorder.append(Record::RunInterrupted { reason: "aborted by a second interrupt".into() });
+                        recorder.emit(RunEvent::Stopping { reason: "aborting now (second interrupt)".into(), at: self.clock.now() });
                         while tasks.join_next().await.is_some() {}
                         break;
                     }
                     let _ = stop_tx.send(true);
-                    let _ = journal.append(Record::RunInterrupted { reason: "interrupted; running steps stop at their next safe point".into() });
-                    (self.sink)(RunEvent::Stopping {
+                    let _ = recorder.append(Record::RunInterrupted { reason: "interrupted; running steps stop at their next safe point".into() });
+                    recorder.emit(RunEvent::Stopping {
                         reason: "interrupted: no new steps; running steps stop at their next safe point (interrupt again to abort)".into(),
                         at: self.clock.now(),
                     });
@@ -466,6 +549,8 @@ impl Engine {
                 }
             }
         }
+        // Whatever the tasks reported last (before an abort) is journalled too.
+        recorder.drain(&mut messages);
         let all_done = status
             .values()
             .all(|s| matches!(s, StepStatus::Succeeded | StepStatus::Skipped));
@@ -476,10 +561,10 @@ impl Engine {
         } else {
             RunStatus::Succeeded
         };
-        let _ = journal.append(Record::RunFinished {
+        let _ = recorder.append(Record::RunFinished {
             status: final_status,
         });
-        (self.sink)(RunEvent::RunFinished {
+        recorder.emit(RunEvent::RunFinished {
             run_id: header.run_id.clone(),
             status: final_status,
             at: self.clock.now(),
@@ -487,257 +572,48 @@ impl Engine {
         final_status
     }
 
-    fn finish_step(
-        &self,
-        journal: &SharedJournal,
-        step: &str,
-        attempt: u32,
-        result: Result<StepOutcome, ActionError>,
-        status: &mut BTreeMap<String, StepStatus>,
-        outputs: &mut BTreeMap<String, BTreeMap<String, String>>,
-    ) {
-        let now = self.clock.now();
-        match result {
-            Ok(outcome) => {
-                outputs.insert(step.to_string(), outcome.outputs.clone());
-                status.insert(step.to_string(), StepStatus::Succeeded);
-                let simulated = outcome.simulated.clone();
-                let _ = journal.append(Record::StepSucceeded {
-                    step: step.to_string(),
-                    outcome: Box::new(outcome),
-                });
-                (self.sink)(RunEvent::StepSucceeded {
-                    step: step.to_string(),
-                    simulated,
-                    at: now,
-                });
-            }
-            Err(err) => {
-                status.insert(step.to_string(), StepStatus::Failed);
-                let f = failure(&err);
-                let _ = journal.append(Record::StepFailed {
-                    step: step.to_string(),
-                    attempt,
-                    failure: f.clone(),
-                    will_retry: false,
-                });
-                (self.sink)(RunEvent::StepFailed {
-                    step: step.to_string(),
-                    error: format!("step `{step}`: {}", f.message),
-                    code: f.code,
-                    class: f.class,
-                    at: now,
-                });
-            }
-        }
-    }
-
     /// Undo, in reverse order of success, every step of a drill that left undo data and is
-    /// not undone yet. Best effort: a failed undo is journalled and the rest still run.
-    /// Returns the steps whose undo failed.
+    /// not undone yet (`undo::undo_all` drives it; this journals what it reports). Best
+    /// effort: a failed undo is journalled and the rest still run. Returns the steps whose
+    /// undo failed.
     pub async fn undo(
         &self,
         plan: &ExecPlan,
-        writer: JournalHandle,
+        journal: SharedJournal,
         state: &RunState,
         opts: &RunOptions,
     ) -> Vec<(String, String)> {
-        let journal = SharedJournal {
-            writer,
-            clock: self.clock,
-        };
+        let recorder = self.recorder(journal);
+        let (reporter, mut messages) = Reporter::new();
         let (_tx, rx) = watch::channel(false);
         let scope = Scope {
             header: &state.header,
             plan,
-            journal: Arc::new(journal.clone()),
+            journal: Arc::new(reporter.clone()),
+            progress: reporter.progress(),
             interrupted: rx,
             approvals: &opts.approvals,
         };
-        let mut failures = Vec::new();
-        // Steps that started but never finished may have created something too: their
-        // notes are all we have, so they are undone only through their action's undo data
-        // once resumed (or found by tag by `drctl cleanup`). Here: succeeded steps, newest
-        // first.
-        for id in state.undo_pending() {
-            let id = id.to_string();
-            let s = state.step(&id);
-            let Some(undo) = s.outcome.as_ref().and_then(|o| o.undo.clone()) else {
-                continue;
-            };
-            let Some(step) = plan.step(&id) else { continue };
-            let _ = journal.append(Record::UndoStarted { step: id.clone() });
-            (self.sink)(RunEvent::UndoStarted {
-                step: id.clone(),
-                at: self.clock.now(),
-            });
-            let ctx = self.context(
+        // An undo's context has the step's parameters as the runbook wrote them: the undo
+        // works from its undo record, not from outputs.
+        let undo = undo_all(plan, state, &reporter, |step, notes| {
+            self.context(
                 &scope,
                 (&step.id, step.region.clone()),
-                step.params.clone(),
-                s.notes.clone(),
+                step.params.unresolved(),
+                notes,
                 BTreeMap::new(),
-            );
-            let result = tokio::time::timeout(step.timeout, step.action.undo(&ctx, &undo))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(ActionError::Failed {
-                        resource: format!("undo of step {id}"),
-                        message: format!("timed out after {:?}", step.timeout),
-                        class: ErrorClass::InDoubt,
-                    })
-                });
-            match result {
-                Ok(()) => {
-                    let _ = journal.append(Record::UndoSucceeded { step: id.clone() });
-                    (self.sink)(RunEvent::UndoFinished {
-                        step: id.clone(),
-                        error: None,
-                        at: self.clock.now(),
-                    });
-                }
-                Err(err) => {
-                    let f = failure(&err);
-                    let _ = journal.append(Record::UndoFailed {
-                        step: id.clone(),
-                        failure: f.clone(),
-                    });
-                    (self.sink)(RunEvent::UndoFinished {
-                        step: id.clone(),
-                        error: Some(f.message.clone()),
-                        at: self.clock.now(),
-                    });
-                    failures.push((id.clone(), f.message));
-                }
-            }
-        }
-        failures
-    }
-}
-
-struct NoJournal;
-
-impl StepJournal for NoJournal {
-    fn note(&self, _step: &str, _note: &Value) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// One step, with its retries and timeout. Journals each attempt's start and each retried
-/// failure; the final result goes back to the scheduler.
-async fn run_step(
-    step: ExecStep,
-    ctx: StepContext,
-    journal: SharedJournal,
-    sink: EventSink,
-    clock: Clock,
-    first_attempt: u32,
-) -> TaskResult {
-    let attempts = step.attempts.max(1);
-    let mut attempt = first_attempt.max(1);
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        if let Err(e) = journal.append(Record::StepStarted {
-            step: step.id.clone(),
-            attempt,
-        }) {
-            return TaskResult {
-                step: step.id.clone(),
-                attempt,
-                result: Err(ActionError::fatal(
-                    format!("journal of run {}", ctx.run_id),
-                    format!("cannot write the journal: {e}"),
-                )),
-            };
-        }
-        sink(RunEvent::StepStarted {
-            step: step.id.clone(),
-            action: step.action.spec().name.to_string(),
-            attempt,
-            at: clock.now(),
+            )
         });
-        let result = match tokio::time::timeout(step.timeout, step.action.run(&ctx)).await {
-            Ok(r) => r,
-            Err(_) => Err(ActionError::Failed {
-                resource: format!("step {}", step.id),
-                message: format!(
-                    "timed out after {}s (raise `timeout` in the runbook if this is expected)",
-                    step.timeout.as_secs()
-                ),
-                class: ErrorClass::InDoubt,
-            }),
+        tokio::pin!(undo);
+        let failures = loop {
+            tokio::select! {
+                biased;
+                Some(message) = messages.recv() => recorder.handle(message),
+                failures = &mut undo => break failures,
+            }
         };
-        match result {
-            Ok(outcome) => {
-                return TaskResult {
-                    step: step.id.clone(),
-                    attempt,
-                    result: Ok(outcome),
-                };
-            }
-            Err(err)
-                if tries < attempts
-                    && err.class() != ErrorClass::Fatal
-                    && !matches!(err, ActionError::Interrupted)
-                    && !ctx.is_interrupted() =>
-            {
-                let delay = step.backoff * 2u32.saturating_pow(tries - 1);
-                let _ = journal.append(Record::StepFailed {
-                    step: step.id.clone(),
-                    attempt,
-                    failure: failure(&err),
-                    will_retry: true,
-                });
-                sink(RunEvent::StepRetrying {
-                    step: step.id.clone(),
-                    attempt,
-                    error: err.to_string(),
-                    delay_ms: delay.as_millis() as u64,
-                    at: clock.now(),
-                });
-                tokio::time::sleep(delay).await;
-                attempt += 1;
-            }
-            Err(err) => {
-                return TaskResult {
-                    step: step.id.clone(),
-                    attempt,
-                    result: Err(err),
-                };
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn step_references_resolve_and_dollars_escape() {
-        let mut outputs = BTreeMap::new();
-        outputs.insert(
-            "restore".to_string(),
-            BTreeMap::from([("file_system_id".to_string(), "fs-1".to_string())]),
-        );
-        let mut params = Map::new();
-        params.insert(
-            "a".into(),
-            Value::String("id=${steps.restore.file_system_id} cost $$5".into()),
-        );
-        params.insert(
-            "b".into(),
-            serde_json::json!(["${steps.restore.file_system_id}"]),
-        );
-        let r = resolve_step_refs(&params, &outputs).unwrap();
-        assert_eq!(r["a"], "id=fs-1 cost $5");
-        assert_eq!(r["b"][0], "fs-1");
-        params.insert("c".into(), Value::String("${steps.missing.x}".into()));
-        assert!(
-            resolve_step_refs(&params, &outputs)
-                .unwrap_err()
-                .contains("missing")
-        );
+        recorder.drain(&mut messages);
+        failures
     }
 }

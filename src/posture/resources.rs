@@ -135,35 +135,49 @@ pub(crate) struct Recovered {
     pub(crate) resource: Resource,
 }
 
+/// Why a step's resources cannot be checked before it runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Unchecked {
+    #[error("`{name}` depends on another step's output ({template})")]
+    NeedsOutput { name: String, template: String },
+    #[error("`{0}` is not set")]
+    NotSet(String),
+}
+
 /// A step parameter as a plain string. `${vars.*}` were substituted when the runbook loaded;
 /// a `${steps.*}` reference is only known while the runbook runs, so it cannot be checked.
-fn text(step: &Step, name: &str) -> Result<Option<String>, String> {
+fn text(step: &Step, name: &str) -> Result<Option<String>, Unchecked> {
     let Some(template) = step.param(name).and_then(|v| v.as_str()) else {
         return Ok(None);
     };
     interpolate(template, &|_| None)
         .map(Some)
-        .map_err(|_| format!("`{name}` depends on another step's output ({template})"))
+        .map_err(|_| Unchecked::NeedsOutput {
+            name: name.to_string(),
+            template: template.to_string(),
+        })
 }
 
-fn list(step: &Step, name: &str) -> Result<Vec<String>, String> {
+fn list(step: &Step, name: &str) -> Result<Vec<String>, Unchecked> {
     step.param(name)
         .and_then(|v| v.as_list())
         .unwrap_or_default()
         .iter()
         .map(|template| {
-            interpolate(template, &|_| None)
-                .map_err(|_| format!("`{name}` depends on another step's output ({template})"))
+            interpolate(template, &|_| None).map_err(|_| Unchecked::NeedsOutput {
+                name: name.to_string(),
+                template: template.to_string(),
+            })
         })
         .collect()
 }
 
-fn required(step: &Step, name: &str) -> Result<String, String> {
-    text(step, name)?.ok_or_else(|| format!("`{name}` is not set"))
+fn required(step: &Step, name: &str) -> Result<String, Unchecked> {
+    text(step, name)?.ok_or_else(|| Unchecked::NotSet(name.to_string()))
 }
 
 /// The resources one step recovers (none for actions that recover no data).
-fn of_step(runbook: &Runbook, step: &Step) -> Result<Vec<Resource>, String> {
+fn of_step(runbook: &Runbook, step: &Step) -> Result<Vec<Resource>, Unchecked> {
     let Some(region) = runbook.region_of(step).map(str::to_owned) else {
         return Ok(Vec::new());
     };

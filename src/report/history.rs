@@ -1,8 +1,5 @@
-//! Drill history: one JSON line per finished drill in the state store, read by
-//! `drctl history` (with a terminal sparkline) and the HTML history chart.
-
-use std::io::Write;
-use std::path::Path;
+//! Drill history: one entry per finished drill, kept by the state store (`src/store/`) and
+//! read by `drctl history` (with a terminal sparkline) and the HTML history chart.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -36,33 +33,6 @@ impl From<&Report> for HistoryEntry {
             rpo_seconds: r.rpo.achieved_seconds,
             rpo_target_seconds: r.rpo.target_seconds,
         }
-    }
-}
-
-/// Append a drill to the history (fsynced).
-pub fn append_history(path: &Path, entry: &HistoryEntry) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
-    line.push(b'\n');
-    file.write_all(&line)?;
-    file.sync_data()
-}
-
-/// Every readable history entry, oldest first (unreadable lines are skipped).
-pub fn read_history(path: &Path) -> std::io::Result<Vec<HistoryEntry>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e),
     }
 }
 

@@ -9,7 +9,7 @@ mod model;
 mod notify;
 
 pub use emf::{EMF_NAMESPACE, emf_document, emf_line};
-pub use history::{HistoryEntry, append_history, read_history, sparkline};
+pub use history::{HistoryEntry, sparkline};
 pub use html::render_html;
 pub use human::render_human;
 pub use model::{CleanupReport, REPORT_SCHEMA_VERSION, Report, StepReport, Verdict, human_secs};

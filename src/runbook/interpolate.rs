@@ -93,7 +93,7 @@ pub(crate) fn parse_template(text: &str) -> (Vec<Piece>, Vec<TemplateError>) {
                         }
                         pieces.push(Piece::Ref { reference, range });
                     }
-                    Err((message, hint)) => {
+                    Err(RefError { message, hint }) => {
                         errors.push(TemplateError {
                             range: range.clone(),
                             message,
@@ -124,10 +124,23 @@ fn truncate(s: &str) -> String {
     }
 }
 
-fn parse_reference(inner: &str) -> Result<Reference, (String, String)> {
+/// A malformed reference: what is wrong and how to write it.
+struct RefError {
+    message: String,
+    hint: String,
+}
+
+fn ref_error(message: impl Into<String>, hint: impl Into<String>) -> RefError {
+    RefError {
+        message: message.into(),
+        hint: hint.into(),
+    }
+}
+
+fn parse_reference(inner: &str) -> Result<Reference, RefError> {
     let shown = format!("${{{}}}", truncate(inner));
     if inner.is_empty() {
-        return Err(("empty reference `${}`".into(), SYNTAX_HINT.into()));
+        return Err(ref_error("empty reference `${}`", SYNTAX_HINT));
     }
     let parts: Vec<&str> = inner.split('.').collect();
     if let Some(bad) = parts.iter().find(|p| !is_ident(p)) {
@@ -139,7 +152,7 @@ fn parse_reference(inner: &str) -> Result<Reference, (String, String)> {
                 truncate(bad)
             )
         };
-        return Err((
+        return Err(ref_error(
             message,
             format!("names are letters, digits, `_` and `-`; {SYNTAX_HINT}"),
         ));
@@ -151,19 +164,19 @@ fn parse_reference(inner: &str) -> Result<Reference, (String, String)> {
             step: parts[1].to_owned(),
             output: parts[2].to_owned(),
         })),
-        ("vars" | "regions", _) => Err((
+        ("vars" | "regions", _) => Err(ref_error(
             format!("reference `{shown}` should be `${{{}.NAME}}`", parts[0]),
-            SYNTAX_HINT.into(),
+            SYNTAX_HINT,
         )),
-        ("steps", _) => Err((
+        ("steps", _) => Err(ref_error(
             format!("reference `{shown}` should be `${{steps.ID.OUTPUT}}`"),
-            SYNTAX_HINT.into(),
+            SYNTAX_HINT,
         )),
-        (other, _) => Err((
+        (other, _) => Err(ref_error(
             format!(
                 "reference `{shown}` starts with `{other}`, which is not vars, regions or steps"
             ),
-            SYNTAX_HINT.into(),
+            SYNTAX_HINT,
         )),
     }
 }
@@ -173,17 +186,32 @@ pub(crate) fn escape(text: &str) -> String {
     text.replace('$', "$$")
 }
 
+/// Why a loaded template cannot be resolved (lowercase messages).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InterpolateError {
+    /// A malformed `${...}`.
+    #[error("{0}")]
+    Malformed(String),
+    /// A step output that `lookup` does not have.
+    #[error("`{0}` is not available: step `{step}` has not produced output `{output}`", step = .0.step, output = .0.output)]
+    Unavailable(StepRef),
+    /// A `${vars.*}` or `${regions.*}` left in a loaded template.
+    #[error("`{0}` should have been substituted when the runbook was loaded")]
+    NotSubstituted(String),
+}
+
 /// Resolves the `${steps.ID.OUTPUT}` references of a loaded template and turns `$$` into `$`.
 ///
 /// `lookup` returns a step output's value, or `None` when it is not available; that, a
-/// malformed reference or a leftover `${vars.*}`/`${regions.*}` is an error (lowercase message).
+/// malformed reference or a leftover `${vars.*}`/`${regions.*}` is an error. (The engine
+/// resolves compiled templates instead: `runbook::compile`.)
 pub fn interpolate(
     template: &str,
     lookup: &dyn Fn(&StepRef) -> Option<String>,
-) -> Result<String, String> {
+) -> Result<String, InterpolateError> {
     let (pieces, errors) = parse_template(template);
     if let Some(e) = errors.into_iter().next() {
-        return Err(e.message);
+        return Err(InterpolateError::Malformed(e.message));
     }
     let mut out = String::with_capacity(template.len());
     for piece in pieces {
@@ -194,17 +222,11 @@ pub fn interpolate(
                 ..
             } => match lookup(&r) {
                 Some(value) => out.push_str(&value),
-                None => {
-                    return Err(format!(
-                        "`{r}` is not available: step `{}` has not produced output `{}`",
-                        r.step, r.output
-                    ));
-                }
+                None => return Err(InterpolateError::Unavailable(r)),
             },
             Piece::Ref { range, .. } => {
-                return Err(format!(
-                    "`{}` should have been substituted when the runbook was loaded",
-                    &template[range]
+                return Err(InterpolateError::NotSubstituted(
+                    template[range].to_string(),
                 ));
             }
         }
@@ -249,16 +271,19 @@ mod tests {
         assert!(
             interpolate("${steps.other.x}", &lookup)
                 .unwrap_err()
+                .to_string()
                 .contains("not available")
         );
         assert!(
             interpolate("${vars.x}", &lookup)
                 .unwrap_err()
+                .to_string()
                 .contains("substituted")
         );
         assert!(
             interpolate("${steps.x", &lookup)
                 .unwrap_err()
+                .to_string()
                 .contains("unterminated")
         );
     }

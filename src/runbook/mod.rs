@@ -7,6 +7,7 @@
 //! it finds as `Diagnostic`s with a file, a position, a stable code and a hint.
 
 mod code;
+mod compile;
 mod diagnostic;
 mod drill;
 mod duration;
@@ -29,13 +30,14 @@ mod syntax;
 mod validate;
 
 pub use code::Code;
+pub use compile::{CompileError, compile, default_timeout};
 pub use diagnostic::{Diagnostic, Diagnostics, Snippet};
 pub use duration::{DurationError, format_duration, parse_duration};
-pub use interpolate::{StepRef, interpolate, references};
+pub use interpolate::{InterpolateError, StepRef, interpolate, references};
 pub use load::{
     FileKind, Loaded, detect_kind, load_drill, load_file, load_runbook, load_runbook_str,
 };
-pub use model::{Drill, Isolation, RetryPolicy, Runbook, Step, Targets, Value};
+pub use model::{Drill, Isolation, Retry, Runbook, Step, Targets, Value};
 pub use plan::{Plan, plan};
 pub use reference::{actions_markdown, codes_markdown};
 pub(crate) use schedule::check_schedule;

@@ -52,7 +52,7 @@ pub struct Step {
     /// Ids of the steps that must succeed first (deduplicated, in file order).
     pub after: Vec<String>,
     pub timeout: Option<Duration>,
-    pub retry: RetryPolicy,
+    pub retry: Retry,
     /// Whether success of this step is a recovery check (marks T_recovered).
     pub verify: bool,
     /// Whether drills skip this step.
@@ -86,18 +86,19 @@ pub struct Targets {
     pub rpo: Option<Duration>,
 }
 
-/// How often a step is tried.
+/// A step's `retry` table: how often it is tried (compiled into the engine's
+/// `RetryPolicy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub struct Retry {
     /// Total attempts, at least 1.
     pub attempts: u32,
     /// Pause between attempts.
     pub backoff: Duration,
 }
 
-impl Default for RetryPolicy {
+impl Default for Retry {
     fn default() -> Self {
-        RetryPolicy {
+        Retry {
             attempts: 1,
             backoff: Duration::from_secs(5),
         }

@@ -16,18 +16,27 @@ pub(crate) struct ScheduleError {
     pub(crate) hint: String,
 }
 
+fn problem(message: impl Into<String>, hint: impl Into<String>) -> ScheduleError {
+    ScheduleError {
+        message: message.into(),
+        hint: hint.into(),
+    }
+}
+
 const EXAMPLES: &str =
     "use \"rate(30 days)\" or \"cron(0 6 1 * ? *)\" (06:00 UTC on the 1st of every month)";
 
 pub(crate) fn check_schedule(expr: &str) -> Result<(), ScheduleError> {
     let fail = |message: String, hint: String| Err(ScheduleError { message, hint });
+    let named = |e: ScheduleError| ScheduleError {
+        message: format!("bad schedule `{expr}`: {}", e.message),
+        hint: e.hint,
+    };
     if let Some(body) = expr.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
-        return check_rate(body)
-            .or_else(|hint| fail(format!("bad schedule `{expr}`: {}", hint.0), hint.1));
+        return check_rate(body).map_err(named);
     }
     if let Some(body) = expr.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')) {
-        return check_cron(body)
-            .or_else(|hint| fail(format!("bad schedule `{expr}`: {}", hint.0), hint.1));
+        return check_cron(body).map_err(named);
     }
     fail(
         format!("bad schedule `{expr}`: expected rate(...) or cron(...)"),
@@ -35,22 +44,22 @@ pub(crate) fn check_schedule(expr: &str) -> Result<(), ScheduleError> {
     )
 }
 
-fn check_rate(body: &str) -> Result<(), (String, String)> {
+fn check_rate(body: &str) -> Result<(), ScheduleError> {
     let words: Vec<&str> = body.split(' ').collect();
     let hint = "write rate(VALUE UNIT) with a positive whole VALUE and UNIT minute(s), hour(s) or day(s), e.g. \"rate(30 days)\"".to_string();
     let [value, unit] = words[..] else {
-        return Err(("a rate needs a value and a unit".into(), hint));
+        return Err(problem("a rate needs a value and a unit", hint));
     };
     let Ok(n) = value.parse::<u32>() else {
-        return Err((format!("`{value}` is not a whole number"), hint));
+        return Err(problem(format!("`{value}` is not a whole number"), hint));
     };
     if n == 0 {
-        return Err(("the rate must be at least 1".into(), hint));
+        return Err(problem("the rate must be at least 1", hint));
     }
     let singular = matches!(unit, "minute" | "hour" | "day");
     let plural = matches!(unit, "minutes" | "hours" | "days");
     if !singular && !plural {
-        return Err((format!("unknown unit `{unit}`"), hint));
+        return Err(problem(format!("unknown unit `{unit}`"), hint));
     }
     if (n == 1) != singular {
         let fixed = if n == 1 {
@@ -58,7 +67,7 @@ fn check_rate(body: &str) -> Result<(), (String, String)> {
         } else {
             format!("{unit}s")
         };
-        return Err((
+        return Err(problem(
             format!("EventBridge wants `{fixed}` with the value {n}"),
             format!("write \"rate({n} {fixed})\""),
         ));
@@ -143,39 +152,42 @@ const FIELDS: [Field; 6] = [
     },
 ];
 
-fn check_cron(body: &str) -> Result<(), (String, String)> {
+fn check_cron(body: &str) -> Result<(), ScheduleError> {
     let hint = "cron takes 6 fields: minutes hours day-of-month month day-of-week year, and one of day-of-month and day-of-week must be `?`, e.g. \"cron(0 6 1 * ? *)\"";
     let parts: Vec<&str> = body.split_whitespace().collect();
     if parts.len() != 6 {
-        return Err((
+        return Err(problem(
             format!("cron needs 6 fields, found {}", parts.len()),
-            hint.into(),
+            hint,
         ));
     }
     for (part, field) in parts.iter().zip(FIELDS.iter()) {
-        check_field(part, field).map_err(|why| {
-            (
-                format!("{} field `{part}`: {why}", field.name),
-                hint.to_string(),
-            )
-        })?;
+        check_field(part, field)
+            .map_err(|why| problem(format!("{} field `{part}`: {why}", field.name), hint))?;
     }
     let (dom, dow) = (parts[2], parts[4]);
     if (dom == "?") == (dow == "?") {
-        return Err((
-            "exactly one of day-of-month and day-of-week must be `?`".into(),
-            hint.into(),
+        return Err(problem(
+            "exactly one of day-of-month and day-of-week must be `?`",
+            hint,
         ));
     }
     Ok(())
 }
 
-fn check_field(text: &str, field: &Field) -> Result<(), String> {
+/// Why one cron field is wrong, in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+struct FieldError(String);
+
+fn check_field(text: &str, field: &Field) -> Result<(), FieldError> {
     if text == "?" {
         return if field.question {
             Ok(())
         } else {
-            Err("`?` is only allowed in day-of-month and day-of-week".into())
+            Err(FieldError(
+                "`?` is only allowed in day-of-month and day-of-week".into(),
+            ))
         };
     }
     if text == "*" {
@@ -187,9 +199,9 @@ fn check_field(text: &str, field: &Field) -> Result<(), String> {
     Ok(())
 }
 
-fn check_item(item: &str, field: &Field) -> Result<(), String> {
+fn check_item(item: &str, field: &Field) -> Result<(), FieldError> {
     if item.is_empty() {
-        return Err("empty list item".into());
+        return Err(FieldError("empty list item".into()));
     }
     if field.last && item == "L" {
         return Ok(());
@@ -208,7 +220,7 @@ fn check_item(item: &str, field: &Field) -> Result<(), String> {
         value(day, field)?;
         return match nth.parse::<u32>() {
             Ok(1..=5) => Ok(()),
-            _ => Err(format!("`#{nth}` must be #1 to #5")),
+            _ => Err(FieldError(format!("`#{nth}` must be #1 to #5"))),
         };
     }
     if field.nth
@@ -224,14 +236,18 @@ fn check_item(item: &str, field: &Field) -> Result<(), String> {
     if let Some(step) = step {
         match step.parse::<u32>() {
             Ok(n) if n >= 1 => {}
-            _ => return Err(format!("step `/{step}` must be a positive number")),
+            _ => {
+                return Err(FieldError(format!(
+                    "step `/{step}` must be a positive number"
+                )));
+            }
         }
     }
     if range == "*" {
         return if step.is_some() {
             Ok(())
         } else {
-            Err("`*` cannot be combined".into())
+            Err(FieldError("`*` cannot be combined".into()))
         };
     }
     match range.split_once('-') {
@@ -246,7 +262,7 @@ fn check_item(item: &str, field: &Field) -> Result<(), String> {
     Ok(())
 }
 
-fn value(text: &str, field: &Field) -> Result<u32, String> {
+fn value(text: &str, field: &Field) -> Result<u32, FieldError> {
     if let Some(i) = field
         .names
         .iter()
@@ -256,8 +272,11 @@ fn value(text: &str, field: &Field) -> Result<u32, String> {
     }
     match text.parse::<u32>() {
         Ok(n) if (field.min..=field.max).contains(&n) => Ok(n),
-        Ok(n) => Err(format!("{n} is outside {}-{}", field.min, field.max)),
-        Err(_) => Err(format!("`{text}` is not a value of this field")),
+        Ok(n) => Err(FieldError(format!(
+            "{n} is outside {}-{}",
+            field.min, field.max
+        ))),
+        Err(_) => Err(FieldError(format!("`{text}` is not a value of this field"))),
     }
 }
 

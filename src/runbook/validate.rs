@@ -14,7 +14,7 @@ use super::code::Code;
 use super::diagnostic::Diagnostic;
 use super::duration::{format_duration, parse_duration};
 use super::graph::{Ancestry, Graph};
-use super::model::{RetryPolicy, Runbook, Step, Targets, Value};
+use super::model::{Retry, Runbook, Step, Targets, Value};
 use super::names::{KNOWN_REGIONS, is_ident, is_region_code, is_runbook_name, is_step_id};
 use super::overrides::VarOverride;
 use super::params::{ParamContext, PendingRef, check_params};
@@ -82,7 +82,7 @@ struct Partial<'r> {
     refs: Vec<PendingRef>,
     region: Option<String>,
     timeout: Option<Duration>,
-    retry: RetryPolicy,
+    retry: Retry,
 }
 
 impl Validator<'_, '_, '_> {
@@ -472,7 +472,7 @@ impl Validator<'_, '_, '_> {
             .timeout
             .as_ref()
             .and_then(|t| self.duration(t, "timeout", shown_id, false));
-        let mut retry = RetryPolicy::default();
+        let mut retry = Retry::default();
         if let Some(r) = &step.retry {
             if let Some(attempts) = &r.value.attempts {
                 if attempts.value == 0 {

@@ -34,19 +34,19 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::prepare::{exec_plan, runbook_of, sha256_file};
+use super::outcome::ExitClass;
+use super::prepare::{runbook_of, sha256_file};
 use super::session::{heartbeat, save_report};
 use crate::actions::{
     Approvals, RUN_ID_TAG, STEP_TAG, delete_drill_record, delete_file_system, drill_records,
     tagged_file_systems,
 };
 use crate::engine::{
-    Engine, Entry, ExecPlan, JournalError, LockError, LockHolder, RunOptions, RunState, SharedLock,
-    StepStatus, UndoStatus,
+    Engine, Entry, ExecPlan, JournalError, RunOptions, RunState, StepStatus, UndoStatus,
 };
 use crate::report::Report;
-use crate::runbook::{Runbook, interpolate};
-use crate::store::Store;
+use crate::runbook::{Runbook, compile, interpolate};
+use crate::store::{LockError, LockHolder, SharedLock, Store};
 
 /// The cleanup JSON format version.
 pub const CLEANUP_SCHEMA_VERSION: u32 = 1;
@@ -134,6 +134,17 @@ impl CleanupError {
             CleanupError::Running(_) | CleanupError::FailbackUnconfirmed(_)
         )
     }
+
+    /// How a cleanup that could not be done ended.
+    pub fn class(&self) -> ExitClass {
+        if self.is_invalid() {
+            ExitClass::Invalid
+        } else if self.is_refused() {
+            ExitClass::Refused
+        } else {
+            ExitClass::Failure
+        }
+    }
 }
 
 /// A drill run that may have left something behind.
@@ -219,7 +230,10 @@ fn why_stale(state: &RunState) -> Option<String> {
 /// is not alive, oldest first.
 pub fn stale_runs(store: &dyn Store, now: DateTime<Utc>) -> Result<Vec<StaleRun>, CleanupError> {
     let mut stale = Vec::new();
-    for run_id in store.run_ids().map_err(|e| CleanupError::Io(e.0))? {
+    for run_id in store
+        .run_ids()
+        .map_err(|e| CleanupError::Io(e.to_string()))?
+    {
         let state = match read_run(store, &run_id) {
             Ok((_, state)) => state,
             Err(e) => {
@@ -292,7 +306,8 @@ pub async fn cleanup_run(
     }
     let runbook =
         runbook_of(header).map_err(|d| CleanupError::Runbook(run_id.into(), d.render(false)))?;
-    let plan = exec_plan(&runbook);
+    let plan =
+        compile(&runbook).map_err(|e| CleanupError::Runbook(run_id.into(), e.to_string()))?;
     let lock = if dry_run {
         None
     } else {
@@ -562,7 +577,7 @@ fn record(store: &dyn Store, out: &Cleanup, plan: &ExecPlan) -> Result<(), Clean
     let doc = serde_json::to_value(out).map_err(|e| CleanupError::Io(e.to_string()))?;
     store
         .save_cleanup(&out.run_id, &doc)
-        .map_err(|e| CleanupError::Io(e.0))?;
+        .map_err(|e| CleanupError::Io(e.to_string()))?;
     if matches!(store.load_report(&out.run_id), Ok(Some(_))) {
         let (_, state) = read_run(store, &out.run_id)?;
         save_report(store, &Report::build(&state, plan))

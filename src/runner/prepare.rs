@@ -1,74 +1,33 @@
-//! From a validated runbook to what the engine executes: parameter values as JSON, default
-//! timeouts, the `--only`/`--skip` selection (checked against dependencies), run ids.
+//! What a run needs beyond its compiled plan (`runbook::compile`): the `--only`/`--skip`
+//! selection (checked against dependencies), the runbook again from a journal header, run
+//! ids and the runbook's checksum.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 
-use crate::actions;
-use crate::engine::{ExecPlan, ExecStep, RunHeader};
-use crate::runbook::{self, Runbook, Value};
+use crate::engine::RunHeader;
+use crate::runbook::{self, Runbook};
 
-/// A step's timeout when the runbook gives none: three times the action's estimate, at
-/// least ten minutes.
-pub fn default_timeout(estimate_secs: u64) -> Duration {
-    Duration::from_secs((estimate_secs * 3).max(600))
-}
-
-fn to_json(value: &Value) -> Json {
-    match value {
-        Value::String(s) => Json::String(s.clone()),
-        Value::Integer(n) => Json::from(*n),
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Duration(d) => Json::from(d.as_millis() as u64),
-        Value::List(items) => Json::Array(items.iter().cloned().map(Json::String).collect()),
-        Value::CountMap(map) => Json::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), Json::from(*v)))
-                .collect::<Map<_, _>>(),
-        ),
-    }
-}
-
-/// The engine's view of a runbook, steps in a topological order.
-pub fn exec_plan(runbook: &Runbook) -> ExecPlan {
-    let order = runbook::plan(runbook).order;
-    let steps = order
-        .iter()
-        .filter_map(|id| runbook.step(id))
-        .filter_map(|step| {
-            // Validation guarantees every action has an implementation (a test checks the
-            // catalogue); a missing one is skipped here and reported by `implementation`.
-            let action = actions::implementation(step.action.name)?;
-            Some(ExecStep {
-                id: step.id.clone(),
-                action,
-                region: runbook.region_of(step).map(str::to_owned),
-                after: step.after.clone(),
-                timeout: step
-                    .timeout
-                    .unwrap_or_else(|| default_timeout(step.action.estimate_secs)),
-                attempts: step.retry.attempts.max(1),
-                backoff: step.retry.backoff,
-                verify: step.verify,
-                drill_skip: step.drill_skip,
-                params: step
-                    .with
-                    .iter()
-                    .map(|(k, v)| (k.clone(), to_json(v)))
-                    .collect(),
-            })
-        })
-        .collect();
-    ExecPlan {
-        runbook_name: runbook.name.clone(),
-        regions: runbook.regions.clone(),
-        steps,
-    }
+/// An `--only`/`--skip` selection that cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectionError {
+    #[error("there is no step `{step}` in runbook `{runbook}`; steps are: {}", known.join(", "))]
+    NoSuchStep {
+        step: String,
+        runbook: String,
+        known: Vec<String>,
+    },
+    #[error(
+        "step `{step}` uses `${{steps.{needed}.{output}}}`, but `{needed}` would not run; select it too"
+    )]
+    OutputNeeded {
+        step: String,
+        needed: String,
+        output: String,
+    },
 }
 
 /// The steps to run under `--only`/`--skip`, or `None` for all. A step left out may only
@@ -78,18 +37,17 @@ pub fn selection(
     runbook: &Runbook,
     only: &[String],
     skip: &[String],
-) -> Result<Option<BTreeSet<String>>, String> {
+) -> Result<Option<BTreeSet<String>>, SelectionError> {
     if only.is_empty() && skip.is_empty() {
         return Ok(None);
     }
     for id in only.iter().chain(skip) {
         if runbook.step(id).is_none() {
-            let known: Vec<&str> = runbook.steps.iter().map(|s| s.id.as_str()).collect();
-            return Err(format!(
-                "there is no step `{id}` in runbook `{}`; steps are: {}",
-                runbook.name,
-                known.join(", ")
-            ));
+            return Err(SelectionError::NoSuchStep {
+                step: id.clone(),
+                runbook: runbook.name.clone(),
+                known: runbook.steps.iter().map(|s| s.id.clone()).collect(),
+            });
         }
     }
     let mut selected: BTreeSet<String> = if only.is_empty() {
@@ -103,10 +61,11 @@ pub fn selection(
     for step in runbook.steps.iter().filter(|s| selected.contains(&s.id)) {
         for reference in step.references() {
             if !selected.contains(&reference.step) {
-                return Err(format!(
-                    "step `{}` uses `${{steps.{}.{}}}`, but `{}` would not run; select it too",
-                    step.id, reference.step, reference.output, reference.step
-                ));
+                return Err(SelectionError::OutputNeeded {
+                    step: step.id.clone(),
+                    needed: reference.step,
+                    output: reference.output,
+                });
             }
         }
     }
@@ -169,24 +128,15 @@ command = ["true"]
     fn selection_refuses_to_drop_a_step_whose_outputs_are_used() {
         let rb = runbook::load_runbook_str("t.toml", RUNBOOK, &BTreeMap::new()).unwrap();
         assert_eq!(selection(&rb, &[], &[]).unwrap(), None);
-        let err = selection(&rb, &[], &["a".into()]).unwrap_err();
+        let err = selection(&rb, &[], &["a".into()]).unwrap_err().to_string();
         assert!(err.contains("`b` uses `${steps.a.status}`"), "{err}");
         let sel = selection(&rb, &["c".into()], &[]).unwrap().unwrap();
         assert_eq!(sel.into_iter().collect::<Vec<_>>(), vec!["c"]);
         assert!(
             selection(&rb, &["zz".into()], &[])
                 .unwrap_err()
+                .to_string()
                 .contains("no step `zz`")
         );
-    }
-
-    #[test]
-    fn exec_plan_is_topological_with_defaults() {
-        let rb = runbook::load_runbook_str("t.toml", RUNBOOK, &BTreeMap::new()).unwrap();
-        let plan = exec_plan(&rb);
-        assert_eq!(plan.steps[0].id, "a");
-        assert_eq!(plan.steps[0].params["expect_status"], 200);
-        assert_eq!(plan.steps[0].params["interval"], 2000);
-        assert_eq!(plan.steps[0].timeout, Duration::from_secs(600));
     }
 }

@@ -8,16 +8,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::prepare::{exec_plan, new_run_id, runbook_of, selection, sha256_file};
+use super::outcome::ExitClass;
+use super::prepare::{new_run_id, runbook_of, selection, sha256_file};
 use crate::actions::Mode;
 use crate::engine::{
-    Engine, ExecPlan, JournalError, LockError, LockHolder, Record, RunHeader, RunOptions, RunState,
-    SharedJournal, SharedLock, hostname,
+    Engine, ExecPlan, JournalError, RunHeader, RunOptions, RunState, SharedJournal, lifecycle,
 };
 use crate::measure::Clock;
+use crate::report::render_html;
 use crate::report::{HistoryEntry, Report};
-use crate::runbook::{Drill, Runbook};
-use crate::store::Store;
+use crate::runbook::{Drill, Runbook, compile};
+use crate::store::{LockError, LockHolder, SharedLock, Store, hostname};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -48,6 +49,18 @@ pub enum SessionError {
     Invalid(String),
     #[error("{0}")]
     Io(String),
+}
+
+impl SessionError {
+    /// How a command that could not start or reopen its run ended.
+    pub fn class(&self) -> ExitClass {
+        match self {
+            SessionError::Lock(LockError::Io { .. }) => ExitClass::Failure,
+            SessionError::Lock(_) => ExitClass::Refused,
+            SessionError::Invalid(_) => ExitClass::Invalid,
+            _ => ExitClass::Failure,
+        }
+    }
 }
 
 /// A run in progress: its plan, journal, lock and the state replayed when it was opened.
@@ -88,15 +101,12 @@ impl Session {
     /// ended so that the next invocation takes it over (`RunLock::keep_for_resume`).
     pub fn leave_for_continuation(&self, clock: Clock) -> Result<(), SessionError> {
         let now = clock.now();
-        self.writer
+        let mut journal = self
+            .writer
             .lock()
-            .map_err(|_| SessionError::Io("journal lock poisoned".into()))?
-            .append(
-                now,
-                Record::RunInterrupted {
-                    reason: CONTINUATION_REASON.into(),
-                },
-            )?;
+            .map_err(|_| SessionError::Io("journal lock poisoned".into()))?;
+        lifecycle::left(&mut **journal, now, CONTINUATION_REASON)?;
+        drop(journal);
         self.lock
             .lock()
             .map_err(|_| SessionError::Io("run lock poisoned".into()))?
@@ -119,16 +129,15 @@ pub(crate) fn heartbeat(lock: SharedLock, clock: Clock) -> tokio::task::JoinHand
     tokio::spawn(async move {
         let mut warned = false;
         loop {
-            tokio::time::sleep(crate::engine::lease() / 4).await;
+            tokio::time::sleep(crate::store::lease() / 4).await;
             let lock = lock.clone();
             // A shared store's renewal is a network call: keep it off the async workers.
-            let renewed = tokio::task::spawn_blocking(move || {
-                lock.lock()
-                    .map_err(|_| "lock poisoned".to_string())
-                    .and_then(|mut l| l.renew(clock.now()).map_err(|e| e.to_string()))
+            let renewed = tokio::task::spawn_blocking(move || match lock.lock() {
+                Ok(mut held) => held.renew(clock.now()).map_err(|e| e.to_string()).err(),
+                Err(_) => Some("lock poisoned".to_string()),
             })
             .await;
-            if let Ok(Err(e)) = renewed
+            if let Ok(Some(e)) = renewed
                 && !warned
             {
                 tracing::warn!("cannot renew the run's lock: {e}");
@@ -191,7 +200,9 @@ pub fn start_run(
     req: RunRequest,
     clock: Clock,
 ) -> Result<Session, SessionError> {
-    let selected = selection(&req.runbook, &req.only, &req.skip).map_err(SessionError::Invalid)?;
+    let selected = selection(&req.runbook, &req.only, &req.skip)
+        .map_err(|e| SessionError::Invalid(e.to_string()))?;
+    let plan = compile(&req.runbook).map_err(|e| SessionError::Invalid(e.to_string()))?;
     let now = clock.now();
     let run_id = new_run_id(now);
     let (lock, displaced) =
@@ -224,16 +235,11 @@ pub fn start_run(
         pid: std::process::id(),
     };
     let mut writer = store.create_journal(&run_id)?;
-    let entry = writer.append(
-        now,
-        Record::RunStarted {
-            header: Box::new(header.clone()),
-        },
-    )?;
+    let entry = lifecycle::started(&mut *writer, now, &header)?;
     let state = RunState::replay(&[entry])
         .ok_or_else(|| SessionError::Io("cannot replay the new journal".into()))?;
     Ok(Session {
-        plan: exec_plan(&req.runbook),
+        plan,
         runbook: req.runbook,
         header,
         selected,
@@ -280,20 +286,15 @@ pub fn open_run(
         )));
     }
     let runbook = runbook_of(&header).map_err(|d| SessionError::Invalid(d.render(false)))?;
-    let selected =
-        selection(&runbook, &header.only, &header.skip).map_err(SessionError::Invalid)?;
+    let plan = compile(&runbook).map_err(|e| SessionError::Invalid(e.to_string()))?;
+    let selected = selection(&runbook, &header.only, &header.skip)
+        .map_err(|e| SessionError::Invalid(e.to_string()))?;
     let (lock, displaced) =
         store.acquire_lock(&header.runbook_name, run_id, clock.now(), force_unlock)?;
     let (mut writer, _) = store.reopen_journal(run_id)?;
-    writer.append(
-        clock.now(),
-        Record::RunResumed {
-            pid: std::process::id(),
-            host: hostname(),
-        },
-    )?;
+    lifecycle::resumed(&mut *writer, clock.now(), std::process::id(), hostname())?;
     Ok(Session {
-        plan: exec_plan(&runbook),
+        plan,
         runbook,
         header,
         selected,
@@ -356,9 +357,13 @@ pub async fn finish_drill(
     Ok((report, location))
 }
 
-/// Keep the report in the store; returns where a person finds it.
+/// Keep the report in the store, with its HTML rendering (and the drill history chart) when
+/// the store keeps one; returns where a person finds it.
 pub fn save_report(store: &dyn Store, report: &Report) -> Result<String, SessionError> {
+    let html = store
+        .keeps_html_report()
+        .then(|| render_html(report, &store.read_history().unwrap_or_default()));
     store
-        .save_report(report)
+        .save_report(report, html.as_deref())
         .map_err(|e| SessionError::Io(e.to_string()))
 }

@@ -57,6 +57,31 @@ pub fn check_input() -> String {
     serde_json::json!({"command": "check"}).to_string()
 }
 
+/// Why the drills cannot be scheduled as they are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleProblem {
+    #[error(
+        "{}: drill name `{drill}` is too long for a schedule name ({schedule} has {} characters, EventBridge allows {MAX_NAME_LEN})",
+        file.display(),
+        schedule.len()
+    )]
+    NameTooLong {
+        file: PathBuf,
+        drill: String,
+        schedule: String,
+    },
+    #[error(
+        "{} and {} both name drill `{drill}`; each scheduled drill needs its own name",
+        first.display(),
+        second.display()
+    )]
+    SameName {
+        first: PathBuf,
+        second: PathBuf,
+        drill: String,
+    },
+}
+
 /// The desired schedules, sorted by name: one per drill that has a `schedule`, and
 /// `drctl-check` unless `check_every` is `None`. Every problem is reported (two drill files
 /// with one name, a name too long for EventBridge), not only the first.
@@ -64,7 +89,7 @@ pub fn desired_schedules(
     target: &ScheduleTarget,
     check_every: Option<&str>,
     drills: &[Drill],
-) -> Result<Vec<DesiredSchedule>, Vec<String>> {
+) -> Result<Vec<DesiredSchedule>, Vec<ScheduleProblem>> {
     let mut problems = Vec::new();
     let mut by_name: BTreeMap<String, DesiredSchedule> = BTreeMap::new();
     for drill in drills {
@@ -73,25 +98,19 @@ pub fn desired_schedules(
         };
         let name = drill_schedule_name(&drill.name);
         if name.len() > MAX_NAME_LEN {
-            problems.push(format!(
-                "{}: drill name `{}` is too long for a schedule name ({name} has {} characters, EventBridge allows {MAX_NAME_LEN})",
-                drill.path.display(),
-                drill.name,
-                name.len()
-            ));
+            problems.push(ScheduleProblem::NameTooLong {
+                file: drill.path.clone(),
+                drill: drill.name.clone(),
+                schedule: name,
+            });
             continue;
         }
         if let Some(other) = by_name.get(&name) {
-            problems.push(format!(
-                "{} and {} both name drill `{}`; each scheduled drill needs its own name",
-                other
-                    .file
-                    .as_deref()
-                    .unwrap_or_else(|| "?".as_ref())
-                    .display(),
-                drill.path.display(),
-                drill.name
-            ));
+            problems.push(ScheduleProblem::SameName {
+                first: other.file.clone().unwrap_or_else(|| "?".into()),
+                second: drill.path.clone(),
+                drill: drill.name.clone(),
+            });
             continue;
         }
         by_name.insert(
@@ -196,7 +215,11 @@ mod tests {
         ];
         let problems = desired_schedules(&target(), None, &drills).unwrap_err();
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].contains("a.toml and b.toml both name drill `monthly`"));
-        assert!(problems[1].contains("too long"));
+        assert!(
+            problems[0]
+                .to_string()
+                .contains("a.toml and b.toml both name drill `monthly`")
+        );
+        assert!(problems[1].to_string().contains("too long"));
     }
 }

@@ -9,8 +9,8 @@ mod remote;
 mod render;
 
 pub use desired::{
-    CHECK_SCHEDULE, DRILL_PREFIX, DesiredSchedule, MANAGED_PREFIX, ScheduleTarget, check_input,
-    desired_schedules, drill_input, drill_schedule_name,
+    CHECK_SCHEDULE, DRILL_PREFIX, DesiredSchedule, MANAGED_PREFIX, ScheduleProblem, ScheduleTarget,
+    check_input, desired_schedules, drill_input, drill_schedule_name,
 };
 pub use diff::{Change, ChangeKind, CurrentSchedule, Field, FieldChange, SchedulePlan, diff};
 pub use remote::{ScheduleError, ScheduleGroup};

@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 
 use drctl::actions::spec::{self, ParamType};
 use drctl::actions::{
-    ActionError, Approvals, Mode, StepContext, StepJournal, StepOutcome, implementation,
+    ActionError, Approvals, BoxFuture, Mode, StepContext, StepJournal, StepOutcome, implementation,
 };
 use drctl::aws::{AwsClients, AwsSettings};
 use drctl::measure::Clock;
@@ -33,9 +33,9 @@ pub struct MemoryJournal {
 }
 
 impl StepJournal for MemoryJournal {
-    fn note(&self, _step: &str, note: &Value) -> std::io::Result<()> {
+    fn note<'a>(&'a self, _step: &'a str, note: &'a Value) -> BoxFuture<'a, std::io::Result<()>> {
         self.notes.lock().unwrap().push(note.clone());
-        Ok(())
+        Box::pin(async { Ok(()) })
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! <state-dir>/runs/<run-id>/journal.jsonl   the run's journal
-//! <state-dir>/runs/<run-id>/report.json     a drill's report (also .html)
+//! <state-dir>/runs/<run-id>/report.json     a run's report (and report.html, rendered)
 //! <state-dir>/runs/<run-id>/cleanup.json    the last `drctl cleanup` of the run
 //! <state-dir>/locks/<runbook>.lock          one run per runbook at a time
 //! <state-dir>/history.jsonl                 one line per finished drill
@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError};
-use crate::engine::{
-    Entry, HeldLock, JournalError, JournalSink, JournalWriter, LockError, LockHolder, RunLock,
-    lock_holder, read_entries,
-};
-use crate::report::{HistoryEntry, Report, append_history, read_history, render_html};
+use super::history;
+use super::journal::{JournalWriter, read_entries};
+use super::lock::{RunLock, holder as lock_holder};
+use crate::engine::{Entry, JournalError, JournalSink};
+use crate::report::{HistoryEntry, Report};
+use crate::store::{HeldLock, LockError, LockHolder, Staleness, Store, StoreError};
 
 /// The local state directory.
 #[derive(Debug, Clone)]
@@ -89,7 +89,13 @@ impl Store for LocalStore {
                 .filter_map(|e| e.file_name().into_string().ok())
                 .collect::<Vec<_>>(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(StoreError(format!("cannot list {}: {e}", dir.display()))),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    action: "list",
+                    path: dir,
+                    source,
+                });
+            }
         };
         ids.sort();
         Ok(ids)
@@ -111,54 +117,87 @@ impl Store for LocalStore {
         lock_holder(&self.lock_path(runbook))
     }
 
+    /// One machine's directory: a holder whose process is gone is stale too.
+    fn staleness(&self) -> Staleness {
+        Staleness::ProcessOrLease
+    }
+
     fn append_history(&self, entry: &HistoryEntry) -> Result<(), StoreError> {
-        append_history(&self.history_path(), entry).map_err(|e| {
-            StoreError(format!(
-                "cannot append to the drill history {}: {e}",
-                self.history_path().display()
-            ))
+        let path = self.history_path();
+        history::append(&path, entry).map_err(|source| StoreError::Io {
+            action: "append to the drill history",
+            path,
+            source,
         })
     }
 
     fn read_history(&self) -> Result<Vec<HistoryEntry>, StoreError> {
-        read_history(&self.history_path()).map_err(|e| {
-            StoreError(format!(
-                "cannot read the drill history {}: {e}",
-                self.history_path().display()
-            ))
+        let path = self.history_path();
+        history::read(&path).map_err(|source| StoreError::Io {
+            action: "read the drill history",
+            path,
+            source,
         })
     }
 
-    /// Writes `report.json` and `report.html` into the run's directory; returns the HTML path.
-    fn save_report(&self, report: &Report) -> Result<String, StoreError> {
+    fn keeps_html_report(&self) -> bool {
+        true
+    }
+
+    /// Writes `report.json` (and `report.html`, when given) into the run's directory;
+    /// returns the HTML path.
+    fn save_report(&self, report: &Report, html: Option<&str>) -> Result<String, StoreError> {
         let dir = self.run_dir(&report.run_id);
-        let io = |e: std::io::Error| {
-            StoreError(format!("cannot write the report in {}: {e}", dir.display()))
+        let io = |source| StoreError::Io {
+            action: "write the report in",
+            path: dir.clone(),
+            source,
         };
         std::fs::create_dir_all(&dir).map_err(io)?;
-        let json = serde_json::to_vec_pretty(report).map_err(|e| StoreError(e.to_string()))?;
+        let json = serde_json::to_vec_pretty(report).map_err(|source| StoreError::Encode {
+            what: "the report",
+            source,
+        })?;
         std::fs::write(dir.join("report.json"), json).map_err(io)?;
-        let history = self.read_history().unwrap_or_default();
         let html_path = dir.join("report.html");
-        std::fs::write(&html_path, render_html(report, &history)).map_err(io)?;
+        if let Some(html) = html {
+            std::fs::write(&html_path, html).map_err(io)?;
+        }
         Ok(html_path.display().to_string())
     }
 
     fn load_report(&self, run_id: &str) -> Result<Option<Report>, StoreError> {
         let path = self.run_dir(run_id).join("report.json");
         match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| StoreError(format!("report {} is unreadable: {e}", path.display()))),
+            Ok(text) => {
+                serde_json::from_str(&text)
+                    .map(Some)
+                    .map_err(|source| StoreError::Unreadable {
+                        what: format!("report {}", path.display()),
+                        source,
+                    })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError(format!("cannot read {}: {e}", path.display()))),
+            Err(source) => Err(StoreError::Io {
+                action: "read",
+                path,
+                source,
+            }),
         }
     }
 
     fn save_cleanup(&self, run_id: &str, doc: &serde_json::Value) -> Result<(), StoreError> {
-        let io = |e: std::io::Error| StoreError(format!("cannot record the cleanup: {e}"));
-        std::fs::create_dir_all(self.run_dir(run_id)).map_err(io)?;
-        let json = serde_json::to_vec_pretty(doc).map_err(|e| StoreError(e.to_string()))?;
+        let dir = self.run_dir(run_id);
+        let io = |source| StoreError::Io {
+            action: "record the cleanup in",
+            path: dir.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let json = serde_json::to_vec_pretty(doc).map_err(|source| StoreError::Encode {
+            what: "the cleanup record",
+            source,
+        })?;
         std::fs::write(self.cleanup_path(run_id), json).map_err(io)
     }
 
