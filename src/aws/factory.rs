@@ -242,6 +242,7 @@ impl AwsClients {
     client_fn!(sts, aws_sdk_sts, "sts");
     client_fn!(dynamodb, aws_sdk_dynamodb, "dynamodb");
     client_fn!(scheduler, aws_sdk_scheduler, "scheduler");
+    client_fn!(autoscaling, aws_sdk_autoscaling, "autoscaling");
 
     /// The account id of the caller (via STS in `region` the first time), for building
     /// ARNs. Asked once per process: every step of a run shares the answer.

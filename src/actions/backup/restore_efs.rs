@@ -76,6 +76,10 @@ pub(crate) static SPEC: ActionSpec = ActionSpec {
             "creation time of that recovery point, RFC 3339 (RPO evidence)",
         ),
         out("restore_job_id", "the AWS Backup restore job"),
+        out(
+            "restore_directory",
+            "where the restore put the data, as a path from the new file system's root (`/aws-backup-restore_<timestamp>`, named after the restore job's creation time as AWS Backup names it): the `root_directory` for `ecs.use_file_system`",
+        ),
     ],
     iam: &[
         "backup:ListRecoveryPointsByBackupVault",
@@ -127,6 +131,20 @@ pub(crate) struct Undo {
     /// The mount targets created (all of the file system's are removed).
     #[serde(default)]
     mount_targets: Vec<String>,
+}
+
+/// The directory AWS Backup restores a full EFS recovery point into, off the root of the
+/// target file system: `aws-backup-restore_` and the job's creation time in UTC with
+/// milliseconds, `:` and `.` replaced by `-` (e.g.
+/// `/aws-backup-restore_2022-01-17T08-53-32-695Z`). The wire carries milliseconds, so the
+/// time is rounded to the nearest one (an epoch-seconds float may read a hair below it).
+fn restore_directory(created: &aws_smithy_types::DateTime) -> String {
+    let millis = created.secs() * 1000 + i64::from((created.subsec_nanos() + 500_000) / 1_000_000);
+    let at = chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default();
+    format!(
+        "/aws-backup-restore_{}",
+        at.format("%Y-%m-%dT%H-%M-%S-%3fZ")
+    )
 }
 
 impl TypedAction for RestoreEfs {
@@ -220,7 +238,7 @@ impl TypedAction for RestoreEfs {
             })
             .await?;
 
-            let created_arn = poll_until(ctx, || async {
+            let (created_arn, job_created) = poll_until(ctx, || async {
                 let job = backup
                     .describe_restore_job()
                     .restore_job_id(&job_id)
@@ -229,9 +247,10 @@ impl TypedAction for RestoreEfs {
                     .map_err(aws_err("backup:DescribeRestoreJob"))
                     .map_err(on(format!("restore job {job_id} ({region})")))?;
                 match job.status() {
-                    Some(RestoreJobStatus::Completed) => Ok(Poll::Ready(
+                    Some(RestoreJobStatus::Completed) => Ok(Poll::Ready((
                         job.created_resource_arn().unwrap_or_default().to_string(),
-                    )),
+                        job.creation_date().cloned(),
+                    ))),
                     Some(s @ (RestoreJobStatus::Failed | RestoreJobStatus::Aborted)) => {
                         Err(ActionError::fatal(
                             format!("restore job {job_id} ({region})"),
@@ -301,6 +320,15 @@ impl TypedAction for RestoreEfs {
             outcome
                 .outputs
                 .insert("restore_job_id".into(), job_id.clone());
+            let directory = job_created.as_ref().map(restore_directory).ok_or_else(|| {
+                ActionError::fatal(
+                    format!("restore job {job_id} ({region})"),
+                    "completed without a creation date, so its restore directory is unknown",
+                )
+            })?;
+            outcome
+                .outputs
+                .insert("restore_directory".into(), directory);
             outcome.undo = Some(Undo {
                 region: region.clone(),
                 file_system_id: fs_id.clone(),
@@ -329,5 +357,25 @@ impl TypedAction for RestoreEfs {
         undo: Undo,
     ) -> BoxFuture<'a, Result<(), ActionError>> {
         Box::pin(async move { delete_file_system(ctx, &undo.region, &undo.file_system_id).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_restore_directory_is_named_after_the_job_creation_to_the_millisecond() {
+        // 1642409612.695 as an f64 reads 1642409612.69499993...
+        let created = aws_smithy_types::DateTime::from_secs_f64(1_642_409_612.695);
+        assert_eq!(
+            restore_directory(&created),
+            "/aws-backup-restore_2022-01-17T08-53-32-695Z"
+        );
+        let whole = aws_smithy_types::DateTime::from_secs(1_642_409_612);
+        assert_eq!(
+            restore_directory(&whole),
+            "/aws-backup-restore_2022-01-17T08-53-32-000Z"
+        );
     }
 }
