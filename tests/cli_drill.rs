@@ -97,7 +97,6 @@ fn assert_valid_report(report: &Value) {
 }
 
 #[tokio::test]
-#[ignore = "waits for issue 14: the region failover needs a capacity step for the pilot-light Auto Scaling group in us-west-2 and a Qdrant task definition that names the restored file system"]
 async fn the_three_seed_drills_run_end_to_end_and_leave_nothing_behind() {
     let _guard = common::SandboxGuard::seeded().await;
     let (_dir, state) = state_dir();
@@ -264,7 +263,6 @@ fn evidence_of<'a>(report: &'a Value, kind: &str, name: &str) -> &'a Value {
 }
 
 #[tokio::test]
-#[ignore = "waits for issue 14: the region failover needs a capacity step for the pilot-light Auto Scaling group in us-west-2 and a Qdrant task definition that names the restored file system"]
 async fn a_lagging_secret_replica_gives_the_rpo_of_the_version_it_lacks() {
     let _guard = common::SandboxGuard::seeded().await;
     let (_dir, state) = state_dir();
@@ -332,7 +330,6 @@ async fn an_unreplicated_image_shows_up_in_rpo_since_its_push() {
 }
 
 #[tokio::test]
-#[ignore = "waits for issue 14: the region failover needs a capacity step for the pilot-light Auto Scaling group in us-west-2 and a Qdrant task definition that names the restored file system"]
 async fn rto_is_the_last_verification_success_minus_t0_from_the_journal() {
     let _guard = common::SandboxGuard::seeded().await;
     // Known durations on the critical path: restore 3 s, ECS rollout 2 s, Route 53 1 s.
@@ -393,13 +390,14 @@ async fn a_drill_that_fails_halfway_cleans_up_and_exits_1() {
         report["summary"]
             .as_str()
             .unwrap()
-            .contains("scale-services"),
-        "{}",
+            .contains("qdrant-on-restored-data"),
+        "the first UpdateService is Qdrant's move to the restored data: {}",
         report["summary"]
     );
     assert_eq!(report["cleanup"]["status"], "clean");
     let undone = report["cleanup"]["undone"].to_string();
     assert!(undone.contains("restore-qdrant"), "{undone}");
+    assert!(undone.contains("add-capacity"), "{undone}");
     assert!(
         drill_file_systems(common::RECOVERY).await.is_empty(),
         "the restored copy was removed"
@@ -408,7 +406,6 @@ async fn a_drill_that_fails_halfway_cleans_up_and_exits_1() {
 }
 
 #[tokio::test]
-#[ignore = "waits for issue 14: the region failover needs a capacity step for the pilot-light Auto Scaling group in us-west-2 and a Qdrant task definition that names the restored file system"]
 async fn a_missed_rto_exits_3_saying_by_how_much_and_which_step_dominated() {
     let _guard = common::SandboxGuard::seeded().await;
     // The restore is by far the longest step.

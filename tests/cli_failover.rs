@@ -61,7 +61,7 @@ async fn dry_run_prints_the_mutating_calls_and_makes_none() {
     assert_eq!(code, 0);
     let doc: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["dry_run"], true);
-    assert_eq!(doc["steps"].as_array().unwrap().len(), 10);
+    assert_eq!(doc["steps"].as_array().unwrap().len(), 12);
 }
 
 /// An uninterrupted failover: the reference for the crash tests.
@@ -97,6 +97,22 @@ async fn reference_state() -> Value {
     assert_eq!(s["secrets_us_west_2"][0], "prod-infra/backend primary=None");
     assert_eq!(s["efs_us_west_2"], 1);
     assert_eq!(s["mount_targets_us_west_2"], 2);
+    // Capacity came first, and Qdrant serves the restored data from the restore directory.
+    assert_eq!(
+        s["capacity_us_west_2"],
+        json!(["min=Some(0) max=Some(5) desired=Some(2)"])
+    );
+    let (code, health) = common::app_health(common::RECOVERY);
+    assert_eq!(code, 200, "{health}");
+    let qdrant = &health["services"]["qdrant"];
+    assert_eq!(qdrant["data"], "restored", "{health}");
+    assert!(
+        s["qdrant_task_definition_us_west_2"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(":2"),
+        "a new revision: {s}"
+    );
     s
 }
 
@@ -151,7 +167,6 @@ async fn crash_and_resume(point: &str, want: impl Fn(&Value) -> bool, reference:
 }
 
 #[tokio::test]
-#[ignore = "waits for issue 14: the region failover needs a capacity step for the pilot-light Auto Scaling group in us-west-2 and a Qdrant task definition that names the restored file system"]
 async fn a_killed_failover_resumes_to_the_same_state_without_repeating_a_mutating_call() {
     let reference = reference_state().await;
     crash_and_resume(
@@ -185,7 +200,6 @@ async fn a_killed_failover_resumes_to_the_same_state_without_repeating_a_mutatin
 }
 
 #[tokio::test]
-#[ignore = "waits for issue 14: the region failover needs a capacity step for the pilot-light Auto Scaling group in us-west-2 and a Qdrant task definition that names the restored file system"]
 async fn ctrl_c_leaves_a_resumable_run_with_its_journal_intact() {
     let _guard = common::SandboxGuard::seeded().await;
     common::set_durations(&json!({ "restore_base": 4.0 }));
@@ -247,7 +261,9 @@ async fn access_denied_fails_at_once_naming_step_resource_and_code() {
     let (_dir, state) = state_dir();
     let (code, _out, err) = run(&mut failover(&state));
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("scale-services"), "{err}");
+    // The first UpdateService puts Qdrant on the restored file system's revision.
+    assert!(err.contains("qdrant-on-restored-data"), "{err}");
+    assert!(err.contains("service qdrant"), "{err}");
     assert!(err.contains("AccessDeniedException"), "{err}");
     assert!(err.contains("prod-infra-production-cluster"), "{err}");
     assert_eq!(

@@ -101,7 +101,6 @@ fn subject(n: &Value) -> &str {
 }
 
 #[tokio::test]
-#[ignore = "waits for issue 14: the region failover needs a capacity step for the pilot-light Auto Scaling group in us-west-2 and a Qdrant task definition that names the restored file system"]
 async fn a_drill_announces_its_start_and_its_missed_target_on_the_topic() {
     let _guard = common::SandboxGuard::seeded().await;
     let (_dir, state) = state_dir();

@@ -40,7 +40,6 @@ fn assert_covered(runbook: &str, global: &[&str], log: &Path) {
 }
 
 #[tokio::test]
-#[ignore = "waits for issue 14: the region failover needs a capacity step for the pilot-light Auto Scaling group in us-west-2 and a Qdrant task definition that names the restored file system"]
 async fn every_call_of_the_seed_runbooks_is_in_their_printed_policy() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&str, &[&str], &str); 4] = [

@@ -172,11 +172,17 @@ async fn create_service(ecs: &aws_sdk_ecs::Client, name: &str, task_definition: 
 }
 
 fn qdrant_volume(fs_id: &str) -> Volume {
+    qdrant_volume_at(fs_id, None)
+}
+
+/// Qdrant's volume on `fs_id`, mounting `root` (None: the file system's root).
+fn qdrant_volume_at(fs_id: &str, root: Option<&str>) -> Volume {
     Volume::builder()
         .name("qdrant-storage")
         .efs_volume_configuration(
             EfsVolumeConfiguration::builder()
                 .file_system_id(fs_id)
+                .set_root_directory(root.map(str::to_owned))
                 .build()
                 .unwrap(),
         )
@@ -244,11 +250,15 @@ async fn mount_targets(seed: &Value, region: &str, fs: &str, subnets: &[usize]) 
 
 /// Points the recovery region's Qdrant service at `fs` (a new task definition revision).
 async fn qdrant_on(ecs: &aws_sdk_ecs::Client, fs: &str, count: i32) {
+    qdrant_on_at(ecs, fs, None, count).await
+}
+
+async fn qdrant_on_at(ecs: &aws_sdk_ecs::Client, fs: &str, root: Option<&str>, count: i32) {
     let td = register(
         ecs,
         "prod-infra-qdrant",
         qdrant_container(),
-        vec![qdrant_volume(fs)],
+        vec![qdrant_volume_at(fs, root)],
     )
     .await;
     ecs.update_service()
@@ -1107,7 +1117,25 @@ async fn the_app_endpoint_reports_qdrant_healthy_only_on_restored_data_naming_it
     .await;
     let restored = restored_arn.rsplit('/').next().unwrap().to_string();
     mount_targets(&guard.seed, RECOVERY, &restored, &[0, 1]).await;
+    // Mounted at the file system's root, Qdrant finds only the restore's directory there.
     qdrant_on(&ecs, &restored, 1).await;
+    steady(&ecs, "qdrant", 1).await;
+    let (code, body) = common::app_health(RECOVERY);
+    assert_eq!(code, 503, "{body}");
+    assert_eq!(body["services"]["qdrant"]["data"], "empty", "{body}");
+    let directory = common::efs_contents(RECOVERY, &restored)["directories"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("the restore is in {directory}")),
+        "{body}"
+    );
+    // Mounted at the restore's directory, it serves the restored data.
+    qdrant_on_at(&ecs, &restored, Some(&directory), 1).await;
     steady(&ecs, "qdrant", 1).await;
     let body = common::poll("the app endpoint to be healthy", WAIT, async || {
         let (code, body) = common::app_health(RECOVERY);

@@ -359,6 +359,15 @@ def efs_volumes(td: TaskDefinition) -> list[str]:
     return [v["efsVolumeConfiguration"]["fileSystemId"] for v in td.volumes or [] if v.get("efsVolumeConfiguration")]
 
 
+def efs_mounts(td: TaskDefinition) -> list[tuple[str, str | None]]:
+    """(file system id, root directory) of every EFS volume of a task definition."""
+    return [
+        (v["efsVolumeConfiguration"]["fileSystemId"], v["efsVolumeConfiguration"].get("rootDirectory"))
+        for v in td.volumes or []
+        if v.get("efsVolumeConfiguration")
+    ]
+
+
 def start_error(ecs: EC2ContainerServiceBackend, task: Task) -> str | None:
     """Why this task cannot start now, in the words ECS puts in stoppedReason (None: it can)."""
     account, region = ecs.account_id, ecs.region_name
@@ -939,16 +948,27 @@ def install() -> None:
 # --- the application endpoint ----------------------------------------------------------------
 
 
-def _qdrant_data(account: str, region: str, fs_id: str) -> dict[str, Any]:
-    """What a Qdrant task mounting `fs_id` finds there."""
+def _normal_root(root: str | None) -> str:
+    trimmed = (root or "/").rstrip("/")
+    return "/" + trimmed.lstrip("/") if trimmed else "/"
+
+
+def _qdrant_data(account: str, region: str, fs_id: str, root: str | None = "/") -> dict[str, Any]:
+    """What a Qdrant task mounting `fs_id` at `root` finds there. AWS Backup restores into
+    `aws-backup-restore_<timestamp>/` off the file system's root: a task that mounts the
+    root of a restored file system finds that directory, not its data."""
     from . import ext_efs
 
     marker = ext_efs.restore_marker(account, region, fs_id)
+    root = _normal_root(root)
     if marker:
-        return {"data": "restored", **marker}
-    if ext_efs.holds_data(account, region, fs_id):
+        if root == "/" + marker["restore_directory"]:
+            return {"data": "restored", **marker}
+        if root == "/" and not ext_efs.holds_data_outside_restores(account, region, fs_id):
+            return {"data": "empty", "root_directory": root, "restore_directory": marker["restore_directory"]}
+    if root == "/" and ext_efs.holds_data(account, region, fs_id):
         return {"data": "live"}
-    return {"data": "empty"}
+    return {"data": "empty", "root_directory": root}
 
 
 def app_health(account: str, region: str) -> tuple[bool, dict[str, Any]]:
@@ -980,8 +1000,8 @@ def app_health(account: str, region: str) -> tuple[bool, dict[str, Any]]:
         if name == QDRANT and running:
             mounts = []
             for task in running:
-                for fs_id in efs_volumes(_td(ecs, task.task_definition_arn)):
-                    data = _qdrant_data(account, region, fs_id)
+                for fs_id, root in efs_mounts(_td(ecs, task.task_definition_arn)):
+                    data = _qdrant_data(account, region, fs_id, root)
                     data["file_system_id"] = fs_id
                     data["mount_target_available"] = mount_target_usable(account, region, fs_id, task.availability_zone)
                     mounts.append(data)
@@ -989,6 +1009,11 @@ def app_health(account: str, region: str) -> tuple[bool, dict[str, Any]]:
                 detail.update(mounts[0])
             if not mounts:
                 problem = problem or "qdrant's task mounts no EFS file system: its index is empty"
+            elif mounts[0]["data"] == "empty" and mounts[0].get("restore_directory"):
+                problem = problem or (
+                    f"qdrant's file system {mounts[0]['file_system_id']} holds no data at its root directory "
+                    f"{mounts[0]['root_directory']}: the restore is in /{mounts[0]['restore_directory']}"
+                )
             elif mounts[0]["data"] == "empty":
                 problem = problem or f"qdrant's file system {mounts[0]['file_system_id']} holds no data"
             elif not mounts[0]["mount_target_available"]:

@@ -109,6 +109,13 @@ def holds_data(account: str, region: str, file_system_id: str) -> bool:
     return key in LIVE or key in REPLICATED or bool(RESTORES.get(key))
 
 
+def holds_data_outside_restores(account: str, region: str, file_system_id: str) -> bool:
+    """Whether the file system holds application data at its root: live or replicated data
+    (a restore's data sits in its own directory)."""
+    key = (account, region, file_system_id)
+    return _exists(account, region, file_system_id) and (key in LIVE or key in REPLICATED)
+
+
 def contents(account: str, region: str, file_system_id: str) -> dict[str, Any]:
     """Control API: what the file system holds, as a client mounting it would find it."""
     _fs(account, region, file_system_id)

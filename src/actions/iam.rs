@@ -68,6 +68,27 @@ fn scoped(step: &PolicyStep<'_>) -> Option<(Vec<&'static str>, Vec<String>)> {
                     .collect(),
             ))
         }
+        "ecs.use_file_system" => {
+            let cluster = known(p.get("cluster"))?;
+            let service = known(p.get("service"))?;
+            Some((
+                vec!["ecs:DescribeServices", "ecs:UpdateService"],
+                vec![format!(
+                    "arn:aws:ecs:{region}:*:service/{cluster}/{service}"
+                )],
+            ))
+        }
+        "ecs.capacity" => {
+            let group = known(p.get("auto_scaling_group"))?;
+            // DescribeAutoScalingGroups takes no resource; the update is scoped to the group
+            // (its ARN holds a UUID drctl does not know before the run).
+            Some((
+                vec!["autoscaling:UpdateAutoScalingGroup"],
+                vec![format!(
+                    "arn:aws:autoscaling:{region}:*:autoScalingGroup:*:autoScalingGroupName/{group}"
+                )],
+            ))
+        }
         "secrets.replicate" | "secrets.promote" => {
             let names = list(p.get("secrets"));
             if names.is_empty() {

@@ -200,6 +200,31 @@ pub async fn failover_state() -> Value {
         })
         .collect();
 
+    let qdrant_task_definition: Vec<String> = services
+        .services()
+        .iter()
+        .filter(|s| s.service_name() == Some("qdrant"))
+        .filter_map(|s| s.task_definition().map(str::to_owned))
+        .collect();
+    let groups = aws_sdk_autoscaling::Client::new(&west)
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(common::AUTO_SCALING_GROUP)
+        .send()
+        .await
+        .unwrap();
+    let capacity: Vec<String> = groups
+        .auto_scaling_groups()
+        .iter()
+        .map(|g| {
+            format!(
+                "min={:?} max={:?} desired={:?}",
+                g.min_size(),
+                g.max_size(),
+                g.desired_capacity()
+            )
+        })
+        .collect();
+
     let sm = aws_sdk_secretsmanager::Client::new(&west);
     let mut secrets = Vec::new();
     for name in ["prod-infra/backend", "prod-infra/ai-service"] {
@@ -238,6 +263,8 @@ pub async fn failover_state() -> Value {
     json!({
         "records": records,
         "ecs_us_west_2": counts,
+        "qdrant_task_definition_us_west_2": qdrant_task_definition,
+        "capacity_us_west_2": capacity,
         "secrets_us_west_2": secrets,
         "efs_us_west_2": fss.file_systems().len(),
         "mount_targets_us_west_2": mount_targets,
