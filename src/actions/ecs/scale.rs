@@ -7,6 +7,9 @@
 //! Done means, per service: running = desired and the PRIMARY deployment's rollout COMPLETED
 //! (a deployment without a rollout state counts as done when it is the only one and running
 //! equals desired: services that use another deployment controller report none).
+//! With `fail_fast` (the default) a service event saying the tasks cannot be placed or keep
+//! failing to start ends the step at once, quoting the event (see `services::blocking_event`):
+//! a pilot-light cluster without capacity, a missing image, secret or mount target.
 
 use std::collections::BTreeMap;
 
