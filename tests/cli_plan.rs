@@ -31,11 +31,12 @@ fn json_plan_of_the_region_failover() {
         vec![
             vec![
                 "announce",
+                "add-capacity",
                 "restore-qdrant",
                 "replicate-images",
                 "replicate-secrets"
             ],
-            vec!["promote-secrets"],
+            vec!["promote-secrets", "qdrant-on-restored-data"],
             vec!["scale-services"],
             vec!["approve-cutover"],
             vec!["shift-traffic"],
@@ -47,6 +48,7 @@ fn json_plan_of_the_region_failover() {
         strings(&plan["critical_path"]),
         vec![
             "restore-qdrant",
+            "qdrant-on-restored-data",
             "scale-services",
             "approve-cutover",
             "shift-traffic",
@@ -54,20 +56,26 @@ fn json_plan_of_the_region_failover() {
             "report-done"
         ]
     );
-    // 15m restore + 5m scale + 1m approval + 1m30s DNS + 30s probe + 2s notify.
-    assert_eq!(plan["predicted_seconds"], 900 + 300 + 60 + 90 + 30 + 2);
+    // 15m restore + 1m new Qdrant revision + 5m scale + 1m approval + 1m30s DNS + 30s probe
+    // + 2s notify.
+    assert_eq!(plan["predicted_seconds"], 900 + 60 + 300 + 60 + 90 + 30 + 2);
     assert_eq!(plan["targets"]["rto_seconds"], 1800);
     assert_eq!(plan["targets"]["rpo_seconds"], 300);
 
     let steps = plan["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 10);
+    assert_eq!(steps.len(), 12);
     let scale = steps.iter().find(|s| s["id"] == "scale-services").unwrap();
     assert_eq!(scale["action"], "ecs.scale");
     assert_eq!(scale["region"], "recovery");
     assert_eq!(scale["region_code"], "us-west-2");
     assert_eq!(
         strings(&scale["after"]),
-        vec!["restore-qdrant", "replicate-images", "promote-secrets"]
+        vec![
+            "add-capacity",
+            "qdrant-on-restored-data",
+            "replicate-images",
+            "promote-secrets"
+        ]
     );
     assert_eq!(scale["estimate_seconds"], 300);
     assert_eq!(scale["wave"], 3);
@@ -115,7 +123,13 @@ fn a_drill_plans_its_runbook_with_its_targets() {
     assert_eq!(plan["drill"]["mode"], "isolated");
     assert_eq!(
         strings(&plan["critical_path"]),
-        vec!["restore-qdrant", "start-qdrant", "probe-app", "report-done"]
+        vec![
+            "restore-qdrant",
+            "qdrant-on-restored-data",
+            "start-qdrant",
+            "probe-app",
+            "report-done"
+        ]
     );
 }
 

@@ -78,7 +78,8 @@ pub(crate) static SPEC: ActionSpec = ActionSpec {
         "ecs:DeregisterTaskDefinition",
         "iam:PassRole",
     ],
-    estimate_secs: 300,
+    // A pilot-light service at 0 tasks moves at once; a running one rolls its tasks.
+    estimate_secs: 60,
     mutating: true,
     verification: false,
     rpo_evidence: false,
