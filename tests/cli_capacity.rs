@@ -45,6 +45,7 @@ action = "ecs.scale"
 region = "recovery"
 after = ["add-capacity"]
 timeout = "5m"
+verify = true
 [steps.with]
 cluster = "prod-infra-production-cluster"
 services = { backend = 2 }
@@ -89,7 +90,7 @@ async fn the_capacity_step_grows_the_group_first_and_an_isolated_drill_puts_it_b
     let before = failover_state().await;
     let (code, out, err) =
         run(drctl(&state).args(["drill", drill.to_str().unwrap(), "--output", "json"]));
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 0, "{err}\n{out}");
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         report["cleanup"]["status"], "clean",
