@@ -390,7 +390,7 @@ async fn a_drill_that_fails_halfway_cleans_up_and_exits_1() {
         report["summary"]
             .as_str()
             .unwrap()
-            .contains("qdrant-on-restored-data"),
+            .contains("qdrant-on-restore"),
         "the first UpdateService is Qdrant's move to the restored data: {}",
         report["summary"]
     );

@@ -262,7 +262,7 @@ async fn access_denied_fails_at_once_naming_step_resource_and_code() {
     let (code, _out, err) = run(&mut failover(&state));
     assert_eq!(code, 1, "{err}");
     // The first UpdateService puts Qdrant on the restored file system's revision.
-    assert!(err.contains("qdrant-on-restored-data"), "{err}");
+    assert!(err.contains("qdrant-on-restore"), "{err}");
     assert!(err.contains("service qdrant"), "{err}");
     assert!(err.contains("AccessDeniedException"), "{err}");
     assert!(err.contains("prod-infra-production-cluster"), "{err}");

@@ -36,7 +36,7 @@ fn json_plan_of_the_region_failover() {
                 "replicate-images",
                 "replicate-secrets"
             ],
-            vec!["promote-secrets", "qdrant-on-restored-data"],
+            vec!["promote-secrets", "qdrant-on-restore"],
             vec!["scale-services"],
             vec!["approve-cutover"],
             vec!["shift-traffic"],
@@ -48,7 +48,7 @@ fn json_plan_of_the_region_failover() {
         strings(&plan["critical_path"]),
         vec![
             "restore-qdrant",
-            "qdrant-on-restored-data",
+            "qdrant-on-restore",
             "scale-services",
             "approve-cutover",
             "shift-traffic",
@@ -72,7 +72,7 @@ fn json_plan_of_the_region_failover() {
         strings(&scale["after"]),
         vec![
             "add-capacity",
-            "qdrant-on-restored-data",
+            "qdrant-on-restore",
             "replicate-images",
             "promote-secrets"
         ]
@@ -125,7 +125,7 @@ fn a_drill_plans_its_runbook_with_its_targets() {
         strings(&plan["critical_path"]),
         vec![
             "restore-qdrant",
-            "qdrant-on-restored-data",
+            "qdrant-on-restore",
             "start-qdrant",
             "probe-app",
             "report-done"
